@@ -1,0 +1,51 @@
+# minerwatch — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATE   ?=
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER ?= $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export AIRFLOW__CORE__PARALLELISM ?= 4
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
+
+.PHONY: help setup demo run test lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: ## create .venv, install pinned dependencies, prepare Airflow (SQLite) and dbt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/minerwatch setup-airflow
+	cd dbt_project && MINERWATCH_WAREHOUSE=$(CURDIR)/data/warehouse.duckdb MINERWATCH_LAKE_ROOT=$(CURDIR)/data/lake \
+		DBT_PROFILES_DIR=. ../$(BIN)/dbt parse --quiet
+	@echo "setup done: try 'make demo'"
+
+demo: ## run the daily DAG offline on SAMPLE data via the replay server (DATE=YYYY-MM-DD, default yesterday)
+	$(BIN)/minerwatch demo $(if $(DATE),--date $(DATE))
+
+run: ## run the daily DAG against the live sources (DATE=YYYY-MM-DD, default yesterday)
+	$(BIN)/minerwatch run $(if $(DATE),--date $(DATE))
+
+test: ## the whole test suite (what CI runs)
+	$(BIN)/pytest -q
+
+lint: ## ruff check + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: ## the benchmark (bench/README.md)
+	$(BIN)/python bench/run.py
+
+clean: ## remove the local lake, warehouse, Airflow home and dbt target (not .venv)
+	rm -rf data .airflow dbt_project/target dbt_project/logs

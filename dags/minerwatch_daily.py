@@ -1,0 +1,88 @@
+"""minerwatch_daily — land, validate and model the day's bitcoin network data.
+
+Thin wiring only: task bodies live in ``minerwatch.pipeline`` / ``minerwatch.warehouse`` and are
+imported inside the tasks, so this file parses fast (no pandas, duckdb, GX or requests here).
+
+The logical date is the data day: the run for 2026-11-20 fetches data through that UTC day. The
+schedule has data intervals (CronDataIntervalTimetable), so the scheduled run for a day starts
+once the day is over, and `airflow dags test minerwatch_daily 2026-11-20` means the same day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+
+RAW_COINMETRICS = Asset("minerwatch://lake/raw/coinmetrics/btc_asset_metrics")
+RAW_MEMPOOL = Asset("minerwatch://lake/raw/mempool/difficulty_adjustments")
+STAGED_COINMETRICS = Asset("minerwatch://lake/staged/coinmetrics/btc_asset_metrics")
+STAGED_MEMPOOL = Asset("minerwatch://lake/staged/mempool/difficulty_adjustments")
+WAREHOUSE = Asset("minerwatch://warehouse/marts/fct_network_daily")
+
+NETWORK_RETRIES = {
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+WAREHOUSE_POOL = "minerwatch_warehouse"  # one slot: DuckDB allows one writing process per file
+
+
+@dag(
+    dag_id="minerwatch_daily",
+    schedule=CronDataIntervalTimetable("30 1 * * *", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["minerwatch", "network", "daily"],
+    default_args={"owner": "minerwatch", "retries": 1, "retry_delay": timedelta(minutes=1)},
+    doc_md=__doc__,
+)
+def minerwatch_daily():
+    @task(outlets=[RAW_COINMETRICS], **NETWORK_RETRIES)
+    def extract_coinmetrics(logical_date=None) -> list[str]:
+        from minerwatch import pipeline
+
+        return pipeline.extract_coinmetrics(logical_date)
+
+    @task(outlets=[STAGED_COINMETRICS])
+    def stage_coinmetrics(raw_keys: list[str], logical_date=None) -> str:
+        from minerwatch import pipeline
+
+        return pipeline.stage_coinmetrics(logical_date, raw_keys)
+
+    @task(outlets=[RAW_MEMPOOL], **NETWORK_RETRIES)
+    def extract_mempool_difficulty(logical_date=None) -> list[str]:
+        from minerwatch import pipeline
+
+        return pipeline.extract_mempool_difficulty(logical_date)
+
+    @task(outlets=[STAGED_MEMPOOL])
+    def stage_mempool_difficulty(raw_keys: list[str], logical_date=None) -> str:
+        from minerwatch import pipeline
+
+        return pipeline.stage_mempool_difficulty(logical_date, raw_keys)
+
+    @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL)
+    def dbt_build() -> None:
+        from minerwatch import warehouse
+
+        warehouse.build()
+
+    @task
+    def headline(logical_date=None) -> dict:
+        from minerwatch import pipeline, warehouse
+        from minerwatch.settings import load
+
+        h = warehouse.headline(pipeline.as_day(logical_date))
+        print(warehouse.format_headline(h, load().warehouse))
+        return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in h.items()}
+
+    staged_cm = stage_coinmetrics(extract_coinmetrics())
+    staged_mp = stage_mempool_difficulty(extract_mempool_difficulty())
+    build = dbt_build()
+    [staged_cm, staged_mp] >> build >> headline()
+
+
+minerwatch_daily()

@@ -1,0 +1,19 @@
+{#- The latest revision of each day: when several staged batches hold a day (overlap windows
+    re-fetch recent days), the batch staged for the latest logical date wins. -#}
+with
+
+network_days as (
+
+    select * from {{ ref('stg_coinmetrics__network_days') }}
+
+),
+
+latest as (
+
+    select *
+    from network_days
+    qualify row_number() over (partition by date_day order by staged_for_date desc) = 1
+
+)
+
+select * from latest

@@ -1,0 +1,164 @@
+"""``minerwatch`` command line: demo, run, setup-airflow, sample, replay, dbt, headline."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from minerwatch.settings import REPO_ROOT, apply_airflow_defaults
+
+log = logging.getLogger("minerwatch")
+
+WAREHOUSE_POOL = "minerwatch_warehouse"
+
+
+def _yesterday() -> dt.date:
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+
+
+def _date(value: str | None) -> dt.date:
+    if not value:
+        return _yesterday()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SystemExit(f"DATE={value!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def setup_airflow() -> None:
+    """Migrate the metadata DB and create the pools (idempotent)."""
+    apply_airflow_defaults()
+    Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    from airflow.utils import db
+
+    db.initdb()
+    from airflow.models.pool import Pool
+
+    Pool.create_or_update_pool(
+        WAREHOUSE_POOL,
+        slots=1,
+        description="DuckDB warehouse writers: one writing process per file",
+        include_deferred=False,
+    )
+    print(f"Airflow ready: AIRFLOW_HOME={os.environ['AIRFLOW_HOME']}, pool {WAREHOUSE_POOL}=1")
+
+
+def run_dag(day: dt.date, dag_id: str = "minerwatch_daily") -> str:
+    """One real DAG run for ``day`` (dag.test: every task, in order, in this process)."""
+    apply_airflow_defaults()
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO_ROOT / "dags"), include_examples=False)
+    if bag.import_errors:
+        raise SystemExit(f"DAG import errors: {bag.import_errors}")
+    dag = bag.get_dag(dag_id)
+    logical = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    started = time.monotonic()
+    dr = dag.test(logical_date=logical, run_after=logical + dt.timedelta(days=1))
+    state = str(getattr(dr, "state", "unknown"))
+    log.info("DAG run %s for %s: %s in %.1fs", dag_id, day, state, time.monotonic() - started)
+    return state
+
+
+def _print_headline(day: dt.date) -> None:
+    from minerwatch import warehouse
+    from minerwatch.settings import load
+
+    settings = load()
+    print()
+    print(warehouse.format_headline(warehouse.headline(day), settings.warehouse))
+
+
+def demo(day: dt.date) -> int:
+    from minerwatch import sample
+    from minerwatch.replay import ReplayServer
+
+    recording = Path(tempfile.mkdtemp(prefix="minerwatch-sample-"))
+    sample.write_recording(recording, day)
+    print(f"SAMPLE DATA (not real) generated through {day} in {recording}")
+    with ReplayServer(recording) as server:
+        os.environ.update(server.env())
+        print(f"replay server on {server.base_url}")
+        state = run_dag(day)
+    if state.endswith("success"):
+        _print_headline(day)
+        print("\n(the figures above are computed from SAMPLE DATA, not real network data)")
+        return 0
+    print(f"DAG run for {day} ended {state}; see the task logs above", file=sys.stderr)
+    return 1
+
+
+def run(day: dt.date) -> int:
+    state = run_dag(day)
+    if state.endswith("success"):
+        _print_headline(day)
+        return 0
+    print(f"DAG run for {day} ended {state}; see the task logs above", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="minerwatch", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("demo", help="run the daily DAG offline on generated sample data")
+    p.add_argument("--date", default=os.environ.get("DATE"))
+    p = sub.add_parser("run", help="run the daily DAG against the configured (live) sources")
+    p.add_argument("--date", default=os.environ.get("DATE"))
+    sub.add_parser("setup-airflow", help="migrate Airflow's metadata DB and create pools")
+    p = sub.add_parser("sample", help="write the sample-data recording")
+    p.add_argument("--dir", required=True, type=Path)
+    p.add_argument("--end", required=True)
+    p = sub.add_parser("replay", help="serve a recording over HTTP until interrupted")
+    p.add_argument("--dir", required=True, type=Path)
+    p.add_argument("--port", type=int, default=0)
+    p = sub.add_parser("dbt", help="run dbt with the settings applied, e.g. `minerwatch dbt build`")
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p = sub.add_parser("headline", help="print the headline figures of the warehouse")
+    p.add_argument("--date", default=os.environ.get("DATE"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    if args.cmd == "demo":
+        return demo(_date(args.date))
+    if args.cmd == "run":
+        return run(_date(args.date))
+    if args.cmd == "setup-airflow":
+        setup_airflow()
+        return 0
+    if args.cmd == "sample":
+        from minerwatch import sample
+
+        sample.write_recording(args.dir, _date(args.end))
+        print(f"sample recording written to {args.dir}")
+        return 0
+    if args.cmd == "replay":
+        from minerwatch.replay import ReplayServer
+
+        server = ReplayServer(args.dir, port=args.port).start()
+        for k, v in server.env().items():
+            print(f"export {k}={v}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            server.stop()
+        return 0
+    if args.cmd == "dbt":
+        from minerwatch import warehouse
+
+        warehouse.run_dbt(args.args or ["build"])
+        return 0
+    if args.cmd == "headline":
+        _print_headline(_date(args.date))
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

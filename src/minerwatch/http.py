@@ -1,0 +1,154 @@
+"""HTTP with retries: 429 (honouring Retry-After), 5xx, timeouts and dropped connections are
+retried with exponential backoff and jitter; anything else fails at once with a clear error.
+
+Secrets never leave this module in clear: URLs are redacted (``api_key`` and similar query
+parameters) before they are logged or returned for sidecars.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from minerwatch.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+SECRET_PARAMS = {"api_key", "apikey", "key", "token", "access_token", "crumb"}
+RETRY_STATUS = {429, 500, 502, 503, 504}
+USER_AGENT = "minerwatch/0.1 (+https://github.com/minerwatch)"
+
+
+def redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (k, "REDACTED" if k.lower() in SECRET_PARAMS else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe=",:")))
+
+
+def redact_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        k: ("REDACTED" if k.lower() in SECRET_PARAMS else v) for k, v in (params or {}).items()
+    }
+
+
+@dataclass
+class Response:
+    url: str  # redacted
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    fetched_at: str
+    attempts: int
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class HttpClient:
+    """A requests session with the project's retry policy."""
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float = 30.0,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+        headers: Mapping[str, str] | None = None,
+        sleep=time.sleep,
+    ):
+        import requests
+
+        self._requests = requests
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers.update(headers or {})
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._sleep = sleep
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_backoff_s)
+        base = self.backoff_s * (2 ** (attempt - 1))
+        return min(self.max_backoff_s, base * (0.5 + random.random()))
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> Response:
+        requests = self._requests
+        attempt = 0
+        while True:
+            attempt += 1
+            shown = redact_url(requests.Request("GET", url, params=params).prepare().url or url)
+            try:
+                r = self.session.get(url, params=params, timeout=self.timeout_s)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt > self.max_retries:
+                    raise SourceError(
+                        f"GET {shown} failed after {attempt} attempts: {type(exc).__name__}. "
+                        "Check the base URL setting and that the source is reachable."
+                    ) from None
+                delay = self._delay(attempt, None)
+                log.warning(
+                    "GET %s: %s (attempt %d), retrying in %.1fs",
+                    shown,
+                    type(exc).__name__,
+                    attempt,
+                    delay,
+                )
+                self._sleep(delay)
+                continue
+            shown = redact_url(r.url)
+            if r.status_code in RETRY_STATUS and attempt <= self.max_retries:
+                delay = self._delay(attempt, _retry_after_s(r.headers.get("Retry-After")))
+                log.warning(
+                    "GET %s: HTTP %d (attempt %d), retrying in %.1fs",
+                    shown,
+                    r.status_code,
+                    attempt,
+                    delay,
+                )
+                self._sleep(delay)
+                continue
+            if r.status_code != 200:
+                hint = {
+                    401: "the source wants credentials: check the API key setting",
+                    403: "the source refused access: check the API key or user agent",
+                    404: "the path does not exist at this base URL",
+                    429: "still rate-limited after retries: run again later",
+                }.get(r.status_code, "the source had a problem: run again later")
+                raise SourceError(
+                    f"GET {shown} returned HTTP {r.status_code} after {attempt} attempt(s); "
+                    f"{hint}. Body starts: {r.content[:200]!r}"
+                )
+            return Response(
+                url=shown,
+                status=r.status_code,
+                body=r.content,
+                headers={k.lower(): v for k, v in r.headers.items()},
+                fetched_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                attempts=attempt,
+            )

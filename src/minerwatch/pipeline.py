@@ -1,0 +1,163 @@
+"""Task bodies of the daily DAG. DAG files only wire these together (STYLE.md rule 9).
+
+Every function is keyed on the run's logical date (the data day), never on ``now()``:
+running the same date twice lands no new raw objects and writes the same staged partition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from minerwatch import protocol
+from minerwatch.errors import MinerwatchError, ValidationFailed
+from minerwatch.lake import Lake
+from minerwatch.settings import GENESIS_DATE, Settings
+from minerwatch.settings import load as load_settings
+from minerwatch.sources import coinmetrics, mempool
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+# Coin Metrics revises recent days: each run re-fetches this many days before the last staged one.
+OVERLAP_DAYS = 7
+
+
+def as_day(value: dt.date | dt.datetime | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _context(settings: Settings | None) -> tuple[Settings, Lake]:
+    settings = settings or load_settings()
+    return settings, Lake(settings)
+
+
+# -- network: Coin Metrics ------------------------------------------------------------------
+def prior_network_history(lake: Lake, logical_date: dt.date) -> pd.DataFrame:
+    """Staged network rows from partitions strictly before ``logical_date``, latest revision
+    of each day. Only earlier partitions count, so a rerun of a date sees the same state."""
+    import pandas as pd
+
+    frames = []
+    for part_date, key in lake.staged_partitions(coinmetrics.SOURCE, coinmetrics.DATASET):
+        if part_date < logical_date:
+            df = lake.read_parquet(key)
+            df["logical_date"] = part_date
+            frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["date_day", "BlkCnt", "logical_date"])
+    df = pd.concat(frames, ignore_index=True)
+    df = df.sort_values(["date_day", "logical_date"]).drop_duplicates("date_day", keep="last")
+    return df.reset_index(drop=True)
+
+
+def network_window(lake: Lake, logical_date: dt.date) -> tuple[dt.date, dt.date]:
+    """Genesis..date on an empty lake; else an overlap window ending on ``logical_date``."""
+    history = prior_network_history(lake, logical_date)
+    if history.empty:
+        return GENESIS_DATE, logical_date
+    last = min(as_day(history["date_day"].max()) + dt.timedelta(days=1), logical_date)
+    return max(GENESIS_DATE, last - dt.timedelta(days=OVERLAP_DAYS)), logical_date
+
+
+def extract_coinmetrics(logical_date, settings: Settings | None = None) -> list[str]:
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    start, end = network_window(lake, day)
+    log.info("Coin Metrics window %s..%s for logical date %s", start, end, day)
+    objs = coinmetrics.extract(settings, lake, start=start, end=end, ingest_date=day)
+    return [o.key for o in objs]
+
+
+def network_check_frame(df: pd.DataFrame, start_height: int) -> pd.DataFrame:
+    """The batch plus the derived columns the GX suite checks (see the suite's meta)."""
+    import pandas as pd
+
+    out = df.sort_values("date_day").reset_index(drop=True).copy()
+    dates = pd.to_datetime(out["date_day"])
+    out["hashrate_ehs"] = out["HashRate"] / 1e6
+    out["hashrate_ehs_since_2011"] = out["hashrate_ehs"].where(dates >= "2011-01-01")
+    out["gap_days"] = dates.diff().dt.days.astype("float64")
+    blocks = out["BlkCnt"].fillna(0).astype("int64")
+    heights = start_height + blocks.cumsum()
+    out["block_height"] = heights.astype("int64")
+    expected, error = [], []
+    for end_h, n, issued in zip(heights, blocks, out["IssTotNtv"], strict=True):
+        first = int(end_h) - int(n) + 1
+        exp = protocol.issuance_sats(first, int(end_h)) / protocol.SATS_PER_BTC
+        expected.append(exp)
+        per_block = protocol.subsidy_btc(int(end_h))
+        error.append(None if issued != issued or per_block == 0 else (issued - exp) / per_block)
+    out["expected_issuance_btc"] = expected
+    out["issuance_error_blocks"] = pd.Series(error, dtype="float64")
+    return out
+
+
+def _fail(lake: Lake, source: str, dataset: str, day: dt.date, df, outcome, raw_keys) -> None:
+    where = lake.quarantine(source, dataset, day, df, outcome.result, raw_keys)
+    raise ValidationFailed(
+        f"{outcome.summary()}\nThe batch was quarantined at {lake.url(where)}; "
+        "nothing was staged and the last good data is unchanged."
+    )
+
+
+def stage_coinmetrics(logical_date, raw_keys: list[str], settings: Settings | None = None) -> str:
+    """Validate the landed batch with GX; stage it, or quarantine it and fail."""
+    from minerwatch.quality import validate_frame
+
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    if not raw_keys:
+        raise MinerwatchError(f"no Coin Metrics pages were landed for {day}; nothing to stage")
+    pages = [(k, lake.read_bytes(k)) for k in raw_keys]
+    batch = coinmetrics.to_frame(pages)
+    if batch.empty:
+        raise MinerwatchError(f"Coin Metrics returned no rows for {day} ({len(raw_keys)} page(s))")
+    first_day = as_day(batch["date_day"].min())
+    history = prior_network_history(lake, day)
+    before = history[history["date_day"] < first_day] if not history.empty else history
+    if first_day > GENESIS_DATE:
+        if before.empty or as_day(before["date_day"].max()) != first_day - dt.timedelta(days=1):
+            raise MinerwatchError(
+                f"the Coin Metrics batch for {day} starts on {first_day}, but the staged history "
+                "does not reach the day before it; run the earlier dates first (or clear the lake)"
+            )
+    start_height = int(before["BlkCnt"].fillna(0).sum()) if not before.empty else 0
+    check = network_check_frame(batch, start_height)
+    outcome = validate_frame(check, "coinmetrics_btc_asset_metrics")
+    if not outcome.success:
+        _fail(lake, coinmetrics.SOURCE, coinmetrics.DATASET, day, batch, outcome, raw_keys)
+    staged = batch.sort_values("date_day").reset_index(drop=True)
+    return lake.write_staged(coinmetrics.SOURCE, coinmetrics.DATASET, day, staged)
+
+
+# -- network: mempool difficulty ------------------------------------------------------------
+def extract_mempool_difficulty(logical_date, settings: Settings | None = None) -> list[str]:
+    settings, lake = _context(settings)
+    objs = mempool.extract(settings, lake, ingest_date=as_day(logical_date))
+    return [o.key for o in objs]
+
+
+def stage_mempool_difficulty(
+    logical_date, raw_keys: list[str], settings: Settings | None = None
+) -> str:
+    from minerwatch.quality import validate_frame
+
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    batch = mempool.to_frame([(k, lake.read_bytes(k)) for k in raw_keys])
+    check = batch.copy()
+    check["height_mod_epoch"] = check["height"] % protocol.DIFFICULTY_EPOCH
+    outcome = validate_frame(check, "mempool_difficulty_adjustments")
+    if not outcome.success:
+        _fail(lake, mempool.SOURCE, mempool.DATASET, day, batch, outcome, raw_keys)
+    return lake.write_staged(mempool.SOURCE, mempool.DATASET, day, batch)

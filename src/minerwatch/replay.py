@@ -1,0 +1,231 @@
+"""The replay server: recorded source data served over real HTTP at the sources' real paths.
+
+Extract code runs unchanged against it; only the base URLs differ. A recording directory holds
+
+    coinmetrics/btc.csv                   Coin Metrics data-CSV layout (time + metric columns)
+    mempool/difficulty-adjustments.json   mempool.space response body
+
+and the server answers, honouring the parameters that matter:
+
+    GET /v4/timeseries/asset-metrics?assets=btc&metrics=..&start_time=..&end_time=..
+        &page_size=..&next_page_token=..      JSON pages with next_page_token / next_page_url
+    GET /api/v1/mining/difficulty-adjustments
+
+Every request is recorded in ``server.requests`` (path and query, secrets redacted) so tests can
+check what was asked. ``set_fault`` injects failures for the next N requests on a path.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from minerwatch.http import redact_url
+
+log = logging.getLogger(__name__)
+
+CM_PREFIX = "/v4"
+MEMPOOL_PREFIX = "/api"
+CM_DEFAULT_PAGE_SIZE = 100
+CM_MAX_PAGE_SIZE = 10_000
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    body: bytes = b'{"error": "injected"}'
+    content_type: str = "application/json"
+    times: int = 1
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _cm_error(status: int, kind: str, message: str) -> tuple[int, dict[str, Any]]:
+    return status, {"error": {"type": kind, "message": message}}
+
+
+def _parse_time(value: str) -> dt.date:
+    return dt.date.fromisoformat(value[:10])
+
+
+class Recording:
+    """The data behind the server, loaded once."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.cm_rows: list[dict[str, str]] = []
+        self.cm_metrics: list[str] = []
+        cm = self.directory / "coinmetrics" / "btc.csv"
+        if cm.exists():
+            with cm.open(newline="") as fh:
+                reader = csv.DictReader(fh)
+                self.cm_metrics = [c for c in (reader.fieldnames or []) if c != "time"]
+                self.cm_rows = sorted(reader, key=lambda r: r["time"])
+        mp = self.directory / "mempool" / "difficulty-adjustments.json"
+        self.difficulty_body = mp.read_bytes() if mp.exists() else None
+
+
+class ReplayServer:
+    def __init__(self, recording_dir: Path, host: str = "127.0.0.1", port: int = 0):
+        self.recording = Recording(recording_dir)
+        self.requests: list[str] = []
+        self.faults: dict[str, list[Fault]] = {}
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, fmt, *args):  # quiet; requests are kept in server.requests
+                log.debug("replay: " + fmt, *args)
+
+            def do_GET(self):  # noqa: N802 (http.server API)
+                server._handle(self)
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.host, self.port = self.httpd.server_address[:2]
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def coinmetrics_url(self) -> str:
+        return self.base_url + CM_PREFIX
+
+    @property
+    def mempool_url(self) -> str:
+        return self.base_url + MEMPOOL_PREFIX
+
+    def env(self) -> dict[str, str]:
+        """The settings that point the pipeline at this server."""
+        return {
+            "MINERWATCH_COINMETRICS_URL": self.coinmetrics_url,
+            "MINERWATCH_MEMPOOL_URL": self.mempool_url,
+        }
+
+    def start(self) -> ReplayServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        log.info("replay server on %s serving %s", self.base_url, self.recording.directory)
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def set_fault(self, path: str, fault: Fault) -> None:
+        with self._lock:
+            self.faults.setdefault(path, []).append(fault)
+
+    # -- dispatch ----------------------------------------------------------------------------
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(h.path)
+        with self._lock:
+            self.requests.append(redact_url(h.path))
+            queue = self.faults.get(parts.path)
+            fault = None
+            if queue:
+                fault = queue[0]
+                fault.times -= 1
+                if fault.times <= 0:
+                    queue.pop(0)
+        if fault is not None:
+            self._send(h, fault.status, fault.body, fault.content_type, fault.headers)
+            return
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if parts.path == CM_PREFIX + "/timeseries/asset-metrics":
+            status, doc = self._asset_metrics(query)
+            self._send(h, status, json.dumps(doc).encode(), "application/json")
+        elif parts.path == MEMPOOL_PREFIX + "/v1/mining/difficulty-adjustments":
+            body = self.recording.difficulty_body
+            if body is None:
+                self._send(h, 404, b"Not found", "text/plain")
+            else:
+                self._send(h, 200, body, "application/json")
+        else:
+            self._send(h, 404, b'{"error": "no such path in this recording"}', "application/json")
+
+    @staticmethod
+    def _send(h, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None):
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(body)
+
+    # -- Coin Metrics ------------------------------------------------------------------------
+    def _asset_metrics(self, q: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        rec = self.recording
+        if q.get("assets", "").lower() != "btc":
+            return _cm_error(400, "bad_parameter", f"Bad parameter 'assets': {q.get('assets')!r}")
+        metrics = [m for m in q.get("metrics", "").split(",") if m]
+        unknown = [m for m in metrics if m not in rec.cm_metrics]
+        if not metrics or unknown:
+            return _cm_error(
+                400, "bad_parameter", f"Bad parameter 'metrics'. Unsupported metrics {unknown}."
+            )
+        if q.get("frequency", "1d") != "1d":
+            return _cm_error(400, "bad_parameter", "this recording has daily data only")
+        try:
+            page_size = int(q.get("page_size", CM_DEFAULT_PAGE_SIZE))
+            start = _parse_time(q["start_time"]) if q.get("start_time") else None
+            end = _parse_time(q["end_time"]) if q.get("end_time") else None
+        except ValueError as exc:
+            return _cm_error(400, "bad_parameter", str(exc))
+        if not 1 <= page_size <= CM_MAX_PAGE_SIZE:
+            return _cm_error(400, "bad_parameter", f"page_size must be 1..{CM_MAX_PAGE_SIZE}")
+        rows = [
+            r
+            for r in rec.cm_rows
+            if (start is None or _parse_time(r["time"]) >= start)
+            and (end is None or _parse_time(r["time"]) <= end)
+        ]
+        if q.get("paging_from", "end") == "end":
+            rows = rows[::-1]  # Coin Metrics pages from the end unless paging_from=start
+        offset = 0
+        token = q.get("next_page_token")
+        if token:
+            try:
+                offset = int(base64.urlsafe_b64decode(token.encode()).decode())
+            except ValueError:
+                return _cm_error(400, "bad_parameter", "Bad parameter 'next_page_token'")
+        page = rows[offset : offset + page_size]
+        if q.get("paging_from", "end") == "end":
+            page = page[::-1]  # each page is still in ascending time
+        data = []
+        for r in page:
+            item: dict[str, Any] = {"asset": "btc", "time": f"{r['time'][:10]}T00:00:00.000000000Z"}
+            for m in metrics:
+                if r.get(m) not in (None, ""):
+                    item[m] = r[m]
+            data.append(item)
+        doc: dict[str, Any] = {"data": data}
+        if offset + page_size < len(rows):
+            token = base64.urlsafe_b64encode(str(offset + page_size).encode()).decode()
+            nq = {k: v for k, v in q.items() if k != "next_page_token"}
+            nq["next_page_token"] = token
+            doc["next_page_token"] = token
+            doc["next_page_url"] = (
+                f"{self.coinmetrics_url}/timeseries/asset-metrics?{urlencode(nq, safe=',:')}"
+            )
+        return 200, doc

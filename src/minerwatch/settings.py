@@ -1,0 +1,194 @@
+"""The one place that reads the environment (STYLE.md rule 17).
+
+Every variable of DESIGN.md §4 has a working default. An invalid value raises
+:class:`SettingsError` naming the variable, the value and what is expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+GENESIS_DATE = dt.date(2009, 1, 3)
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use."""
+
+
+def _repo_root() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").exists() and (parent / "dbt_project").is_dir():
+            return parent
+    return Path.cwd()
+
+
+REPO_ROOT = _repo_root()
+
+
+def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            f"{name}={value!r} is not an http(s) base URL; expected e.g. {default!r}"
+        )
+    return value.rstrip("/")
+
+
+def _lake_url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    parsed = urlparse(value)
+    if parsed.scheme == "file":
+        if not parsed.path.startswith("/"):
+            raise SettingsError(f"{name}={value!r}: a file:// lake URL needs an absolute path")
+    elif parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise SettingsError(f"{name}={value!r}: an s3:// lake URL needs a bucket name")
+    else:
+        raise SettingsError(
+            f"{name}={value!r} has an unsupported scheme; use file:///abs/path or s3://bucket/prefix"
+        )
+    if ".." in parsed.path.split("/"):
+        raise SettingsError(f"{name}={value!r} must not contain '..' segments")
+    return value.rstrip("/")
+
+
+def _date(env: Mapping[str, str], name: str, default: str) -> dt.date:
+    value = env.get(name, "").strip() or default
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a date; expected YYYY-MM-DD") from None
+    if day < GENESIS_DATE:
+        raise SettingsError(f"{name}={value!r} is before bitcoin's genesis block (2009-01-03)")
+    return day
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name, "").strip()
+    path = Path(value).expanduser() if value else default
+    if not path.is_absolute():
+        path = (Path.cwd() / path).resolve()
+    if path.exists() and path.is_dir():
+        raise SettingsError(f"{name}={str(path)!r} is a directory; expected a .duckdb file path")
+    return path
+
+
+@dataclass(frozen=True)
+class Settings:
+    lake_url: str
+    warehouse: Path
+    coinmetrics_url: str
+    mempool_url: str
+    yahoo_url: str
+    sec_data_url: str
+    sec_www_url: str
+    sec_user_agent: str | None
+    history_start: dt.date
+    coinmetrics_api_key: str | None = field(default=None, repr=False)
+    aws_endpoint_url: str | None = None
+    http_timeout_s: float = 30.0
+    http_max_retries: int = 5
+    http_backoff_s: float = 1.0
+
+    @property
+    def lake_root(self) -> str:
+        """The lake root as DuckDB/fsspec want it: a local path or s3://bucket/prefix."""
+        parsed = urlparse(self.lake_url)
+        if parsed.scheme == "file":
+            return parsed.path.rstrip("/") or "/"
+        return self.lake_url
+
+    @property
+    def lake_is_s3(self) -> bool:
+        return self.lake_url.startswith("s3://")
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables profiles.yml and the sources read, resolved to their effective values."""
+        out = {
+            "MINERWATCH_LAKE_URL": self.lake_url,
+            "MINERWATCH_LAKE_ROOT": self.lake_root,
+            "MINERWATCH_WAREHOUSE": str(self.warehouse),
+        }
+        if self.aws_endpoint_url:
+            out["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+        return out
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    default_lake = f"file://{REPO_ROOT / 'data' / 'lake'}"
+    timeout = env.get("MINERWATCH_HTTP_TIMEOUT", "").strip() or "30"
+    retries = env.get("MINERWATCH_HTTP_MAX_RETRIES", "").strip() or "5"
+    backoff = env.get("MINERWATCH_HTTP_BACKOFF", "").strip() or "1.0"
+    try:
+        timeout_s = float(timeout)
+        if timeout_s <= 0:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"MINERWATCH_HTTP_TIMEOUT={timeout!r}: expected seconds > 0") from None
+    try:
+        max_retries = int(retries)
+        if not 0 <= max_retries <= 20:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(
+            f"MINERWATCH_HTTP_MAX_RETRIES={retries!r}: expected an integer 0..20"
+        ) from None
+    try:
+        backoff_s = float(backoff)
+        if backoff_s < 0:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"MINERWATCH_HTTP_BACKOFF={backoff!r}: expected seconds >= 0") from None
+    endpoint = env.get("AWS_ENDPOINT_URL", "").strip() or None
+    return Settings(
+        lake_url=_lake_url(env, "MINERWATCH_LAKE_URL", default_lake),
+        warehouse=_path(env, "MINERWATCH_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb"),
+        coinmetrics_url=_http_url(
+            env, "MINERWATCH_COINMETRICS_URL", "https://community-api.coinmetrics.io/v4"
+        ),
+        mempool_url=_http_url(env, "MINERWATCH_MEMPOOL_URL", "https://mempool.space/api"),
+        yahoo_url=_http_url(env, "MINERWATCH_YAHOO_URL", "https://query1.finance.yahoo.com"),
+        sec_data_url=_http_url(env, "MINERWATCH_SEC_DATA_URL", "https://data.sec.gov"),
+        sec_www_url=_http_url(env, "MINERWATCH_SEC_WWW_URL", "https://www.sec.gov"),
+        sec_user_agent=env.get("MINERWATCH_SEC_USER_AGENT", "").strip() or None,
+        history_start=_date(env, "MINERWATCH_HISTORY_START", "2020-01-01"),
+        coinmetrics_api_key=env.get("MINERWATCH_COINMETRICS_API_KEY", "").strip() or None,
+        aws_endpoint_url=endpoint,
+        http_timeout_s=timeout_s,
+        http_max_retries=max_retries,
+        http_backoff_s=backoff_s,
+    )
+
+
+def airflow_defaults(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Airflow settings for the embedded one-machine setup (AIRFLOW_HOME inside the repo,
+    SQLite metadata, low parallelism for 2 cores). Applied with setdefault: anything the user
+    exported wins."""
+    env = os.environ if env is None else env
+    home = env.get("AIRFLOW_HOME") or str(REPO_ROOT / ".airflow")
+    return {
+        "AIRFLOW_HOME": home,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": f"{home}/logs",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+    }
+
+
+def apply_airflow_defaults() -> None:
+    for key, value in airflow_defaults().items():
+        os.environ.setdefault(key, value)

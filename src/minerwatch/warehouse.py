@@ -1,0 +1,117 @@
+"""The warehouse: dbt invocation (a subprocess, so dbt's global state never leaks into Airflow
+workers) and read-only queries of the built DuckDB file."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from minerwatch.errors import MinerwatchError
+from minerwatch.settings import REPO_ROOT, Settings
+from minerwatch.settings import load as load_settings
+
+log = logging.getLogger(__name__)
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(settings.dbt_env())
+    env["MINERWATCH_DBT_TARGET"] = "s3" if settings.lake_is_s3 else "local"
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env["DBT_PROFILES_DIR"] = str(DBT_PROJECT_DIR)
+    env["DBT_PROJECT_DIR"] = str(DBT_PROJECT_DIR)
+    return env
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: list[str], settings: Settings | None = None) -> None:
+    """Run ``dbt <args>`` against the configured lake and warehouse; raise on failure."""
+    settings = settings or load_settings()
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [dbt_executable(), *args]
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(
+        cmd,
+        cwd=DBT_PROJECT_DIR,
+        env=dbt_env(settings),
+        capture_output=True,
+        text=True,
+    )
+    for line in proc.stdout.splitlines():
+        log.info("dbt | %s", line)
+    if proc.returncode != 0:
+        for line in proc.stderr.splitlines():
+            log.error("dbt | %s", line)
+        failing = [ln for ln in proc.stdout.splitlines() if "FAIL" in ln or "ERROR" in ln]
+        raise MinerwatchError(
+            f"dbt {' '.join(args)} failed (exit {proc.returncode}) on warehouse "
+            f"{settings.warehouse}:\n" + "\n".join(failing[-20:])
+        )
+
+
+def build(settings: Settings | None = None) -> None:
+    run_dbt(["build", "--fail-fast"], settings)
+
+
+def query(sql: str, params: list[Any] | None = None, settings: Settings | None = None):
+    """Run a read-only query on the warehouse; returns a pandas DataFrame."""
+    import duckdb
+
+    settings = settings or load_settings()
+    if not settings.warehouse.exists():
+        raise MinerwatchError(
+            f"no warehouse at {settings.warehouse}: run `make demo` or `make run` first"
+        )
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).df()
+    finally:
+        con.close()
+
+
+HEADLINE_SQL = """
+select
+    date_day, block_height, hashrate_ehs, hashrate_ehs_7d, difficulty, price_usd,
+    hashprice_usd_per_ehs_day, remaining_btc, remaining_btc_value_usd, four_year_reward_usd
+from marts.fct_network_daily
+where date_day <= ?
+order by date_day desc
+limit 1
+"""
+
+
+def headline(day, settings: Settings | None = None) -> dict[str, Any]:
+    df = query(HEADLINE_SQL, [day], settings)
+    if df.empty:
+        raise MinerwatchError(f"marts.fct_network_daily has no row on or before {day}")
+    return df.iloc[0].to_dict()
+
+
+def format_headline(h: dict[str, Any], warehouse: Path) -> str:
+    def num(v, fmt: str, scale: float = 1.0) -> str:
+        return "n/a" if v is None or v != v else format(v / scale, fmt)
+
+    return "\n".join(
+        [
+            f"minerwatch — network on {h['date_day']:%Y-%m-%d}",
+            f"  block height            {num(h['block_height'], ',d')}",
+            f"  hashrate (7-day mean)   {num(h['hashrate_ehs_7d'], ',.1f')} EH/s",
+            f"  difficulty              {num(h['difficulty'], '.4g')}",
+            f"  price                   ${num(h['price_usd'], ',.0f')}",
+            f"  hashprice               ${num(h['hashprice_usd_per_ehs_day'], ',.0f')} per EH/s per day",
+            f"  bitcoin left to mine    {num(h['remaining_btc'], ',.0f')} BTC"
+            f" (${num(h['remaining_btc_value_usd'], ',.1f', 1e9)} bn)",
+            f"  four years of rewards   ${num(h['four_year_reward_usd'], ',.1f', 1e9)} bn",
+            f"  warehouse               {warehouse}",
+        ]
+    )
