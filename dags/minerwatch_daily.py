@@ -4,8 +4,10 @@ Thin wiring only: task bodies live in ``minerwatch.pipeline`` / ``minerwatch.war
 imported inside the tasks, so this file parses fast (no pandas, duckdb, GX or requests here).
 
 The logical date is the data day: the run for 2026-11-20 fetches data through that UTC day. The
-schedule has data intervals (CronDataIntervalTimetable), so the scheduled run for a day starts
-once the day is over, and `airflow dags test minerwatch_daily 2026-11-20` means the same day.
+schedule has data intervals (CronDataIntervalTimetable, midnight UTC), so the scheduled run for a
+day starts once the day is over, and `airflow dags test minerwatch_daily 2026-11-20` means the
+same day. Network tasks retry with exponential backoff; deterministic steps (validation, dbt)
+do not retry: rerunning them cannot change their answer.
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ WAREHOUSE_POOL = "minerwatch_warehouse"  # one slot: DuckDB allows one writing p
 
 @dag(
     dag_id="minerwatch_daily",
-    schedule=CronDataIntervalTimetable("30 1 * * *", timezone="UTC"),
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
     tags=["minerwatch", "network", "daily"],
-    default_args={"owner": "minerwatch", "retries": 1, "retry_delay": timedelta(minutes=1)},
+    default_args={"owner": "minerwatch", "retries": 0},
     doc_md=__doc__,
 )
 def minerwatch_daily():

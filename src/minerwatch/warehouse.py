@@ -94,12 +94,22 @@ def headline(day, settings: Settings | None = None) -> dict[str, Any]:
     df = query(HEADLINE_SQL, [day], settings)
     if df.empty:
         raise MinerwatchError(f"marts.fct_network_daily has no row on or before {day}")
-    return df.iloc[0].to_dict()
+    row = df.iloc[0].to_dict()
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        value = value.item() if hasattr(value, "item") else value
+        out[key] = None if isinstance(value, float) and value != value else value
+    out["date_day"] = row["date_day"].date() if hasattr(row["date_day"], "date") else row["date_day"]
+    if out["block_height"] is not None:
+        out["block_height"] = int(out["block_height"])
+    return out
 
 
 def format_headline(h: dict[str, Any], warehouse: Path) -> str:
     def num(v, fmt: str, scale: float = 1.0) -> str:
-        return "n/a" if v is None or v != v else format(v / scale, fmt)
+        if v is None or v != v:
+            return "n/a"
+        return format(v if scale == 1.0 else v / scale, fmt)
 
     return "\n".join(
         [
