@@ -34,7 +34,7 @@ WAREHOUSE_POOL = "minerwatch_warehouse"  # one slot: DuckDB allows one writing p
 @dag(
     dag_id="minerwatch_daily",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=datetime(2026, 1, 1),
+    start_date=datetime(2009, 1, 3),  # any day since genesis can be run or backfilled
     catchup=False,
     max_active_runs=1,
     tags=["minerwatch", "network", "daily"],

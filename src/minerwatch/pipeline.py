@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-# Coin Metrics revises recent days: each run re-fetches this many days before the last staged one.
+# Coin Metrics revises recent days: each run re-fetches the last OVERLAP_DAYS staged days.
 OVERLAP_DAYS = 7
 
 
