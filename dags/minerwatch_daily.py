@@ -29,6 +29,7 @@ NETWORK_RETRIES = {
     "max_retry_delay": timedelta(minutes=10),
 }
 WAREHOUSE_POOL = "minerwatch_warehouse"  # one slot: DuckDB allows one writing process per file
+WAREHOUSE_QUEUE = "warehouse"  # on Celery, the one worker that holds the warehouse file
 
 
 @dag(
@@ -66,13 +67,13 @@ def minerwatch_daily():
 
         return pipeline.stage_mempool_difficulty(logical_date, raw_keys)
 
-    @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL)
+    @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def dbt_build() -> None:
         from minerwatch import warehouse
 
         warehouse.build()
 
-    @task
+    @task(queue=WAREHOUSE_QUEUE)
     def headline(logical_date=None) -> dict:
         from minerwatch import pipeline, warehouse
         from minerwatch.settings import load

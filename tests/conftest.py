@@ -146,7 +146,13 @@ def seaweedfs(tmp_path_factory):
                 proc.kill()
                 raise RuntimeError(f"SeaweedFS did not start; see {data / 'weed.log'}") from None
             time.sleep(0.5)
-    store = {"endpoint": endpoint, "client": client, "proc": proc, "cmd": cmd, "log": data / "weed.log"}
+    store = {
+        "endpoint": endpoint,
+        "client": client,
+        "proc": proc,
+        "cmd": cmd,
+        "log": data / "weed.log",
+    }
     yield store
     proc = store["proc"]  # the restart test may have replaced it
     proc.terminate()

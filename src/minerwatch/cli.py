@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("headline", help="print the headline figures of the warehouse")
     p.add_argument("--date", default=os.environ.get("DATE"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     if args.cmd == "demo":
         return demo(_date(args.date))

@@ -37,9 +37,7 @@ def redact_url(url: str) -> str:
 
 
 def redact_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {
-        k: ("REDACTED" if k.lower() in SECRET_PARAMS else v) for k, v in (params or {}).items()
-    }
+    return {k: ("REDACTED" if k.lower() in SECRET_PARAMS else v) for k, v in (params or {}).items()}
 
 
 @dataclass

@@ -99,7 +99,9 @@ def headline(day, settings: Settings | None = None) -> dict[str, Any]:
     for key, value in row.items():
         value = value.item() if hasattr(value, "item") else value
         out[key] = None if isinstance(value, float) and value != value else value
-    out["date_day"] = row["date_day"].date() if hasattr(row["date_day"], "date") else row["date_day"]
+    out["date_day"] = (
+        row["date_day"].date() if hasattr(row["date_day"], "date") else row["date_day"]
+    )
     if out["block_height"] is not None:
         out["block_height"] = int(out["block_height"])
     return out

@@ -47,9 +47,12 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, rep
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     last = con.execute(
         "select block_height, subsidy_btc, hashrate_ehs, difficulty, source, raw_key "
-        "from marts.fct_network_daily where date_day = ?", [DAY]
+        "from marts.fct_network_daily where date_day = ?",
+        [DAY],
     ).fetchone()
-    schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
+    schemas = {
+        r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+    }
     con.close()
     assert {"staging", "intermediate", "marts"} <= schemas
     assert last[0] > 0 and last[1] > 0 and last[2] > 0 and last[3] > 1

@@ -47,6 +47,9 @@ def test_structure(dagbag):
     assert up["dbt_build"] == {"stage_coinmetrics", "stage_mempool_difficulty"}
     assert up["headline"] == {"dbt_build"}
     assert dag.get_task("dbt_build").pool == "minerwatch_warehouse"
+    # on Celery, warehouse readers/writers go to the one worker that holds the DuckDB file
+    assert dag.get_task("dbt_build").queue == "warehouse"
+    assert dag.get_task("headline").queue == "warehouse"
     outlets = {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks}
     assert any("raw/coinmetrics" in u for u in outlets["extract_coinmetrics"])
 

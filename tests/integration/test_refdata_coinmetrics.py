@@ -35,7 +35,9 @@ def _read_refdata(refdata):
 
 
 def _difficulty_example(refdata):
-    text = (refdata / "formats" / "mempool_v1_mining_difficulty_adjustments_1m.example.txt").read_text()
+    text = (
+        refdata / "formats" / "mempool_v1_mining_difficulty_adjustments_1m.example.txt"
+    ).read_text()
     return json.loads("\n".join(ln for ln in text.splitlines() if not ln.startswith("#")))
 
 
@@ -46,7 +48,10 @@ def _prefix(real_rows):
     era3_start = 3 * protocol.HALVING_INTERVAL
     issued_before_era3 = protocol.issuance_sats(1, era3_start - 1) / 1e8
     h0 = era3_start - 1 + math.floor((supply_before - 50 - issued_before_era3) / 6.25)
-    days = [dt.date(2009, 1, 3) + dt.timedelta(d) for d in range((FIRST_REAL - dt.date(2009, 1, 3)).days)]
+    days = [
+        dt.date(2009, 1, 3) + dt.timedelta(d)
+        for d in range((FIRST_REAL - dt.date(2009, 1, 3)).days)
+    ]
     mining_days = [d for d in days if d >= dt.date(2009, 1, 9)]
     per_day, extra = divmod(h0, len(mining_days))
     blocks_on = {d: per_day + (1 if i < extra else 0) for i, d in enumerate(mining_days)}
@@ -57,8 +62,15 @@ def _prefix(real_rows):
         height += n
         supply_sats += issued
         rows.append(
-            {"time": d.isoformat(), "BlkCnt": str(n), "FeeTotNtv": "0", "HashRate": first["HashRate"],
-             "IssTotNtv": f"{issued / 1e8:.8f}", "PriceUSD": "", "SplyCur": f"{supply_sats / 1e8:.8f}"}
+            {
+                "time": d.isoformat(),
+                "BlkCnt": str(n),
+                "FeeTotNtv": "0",
+                "HashRate": first["HashRate"],
+                "IssTotNtv": f"{issued / 1e8:.8f}",
+                "PriceUSD": "",
+                "SplyCur": f"{supply_sats / 1e8:.8f}",
+            }
         )
     assert height == h0
     return rows, h0
@@ -119,9 +131,20 @@ def test_mart_reproduces_the_real_coinmetrics_rows(env, real_server):
         four_year = protocol.four_year_reward_btc(height)
         known = [d for h, d in by_height if h <= height]
         expected = {
-            1: height, 2: blocks, 3: ehs, 5: known[-1], 6: issued, 7: fees, 8: price, 9: supply,
-            10: 21e6 - supply, 11: (21e6 - supply) * price, 12: four_year, 13: four_year * price,
-            14: (issued + fees) * price / ehs, 15: issued * price / ehs,
+            1: height,
+            2: blocks,
+            3: ehs,
+            5: known[-1],
+            6: issued,
+            7: fees,
+            8: price,
+            9: supply,
+            10: 21e6 - supply,
+            11: (21e6 - supply) * price,
+            12: four_year,
+            13: four_year * price,
+            14: (issued + fees) * price / ehs,
+            15: issued * price / ehs,
         }
         if i >= 6:
             expected[4] = sum(hashrates[-7:]) / 7

@@ -27,7 +27,9 @@ def s3_env(env, seaweedfs, monkeypatch, request):
 
 def _objects(client, prefix):
     out = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket="lake", Prefix=prefix + "/"):
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket="lake", Prefix=prefix + "/"
+    ):
         for obj in page.get("Contents", []):
             out[obj["Key"][len(prefix) + 1 :]] = obj["ETag"]
     return out
@@ -48,15 +50,15 @@ def test_pipeline_on_s3_lands_stages_and_builds(s3_env, seaweedfs, replay):
     # the same date again: no new objects, nothing rewritten
     assert pipeline.extract_coinmetrics(DAY) == cm_keys
     raw_before = {k: v for k, v in objects.items() if k.startswith("raw/")}
-    raw_after = {k: v for k, v in _objects(seaweedfs["client"], s3_env).items() if k.startswith("raw/")}
+    raw_after = {
+        k: v for k, v in _objects(seaweedfs["client"], s3_env).items() if k.startswith("raw/")
+    }
     assert raw_after == raw_before
 
     # dbt reads the staged Parquet from S3 through the registered s3fs filesystem
     warehouse.build(settings)
     con = duckdb.connect(str(settings.warehouse), read_only=True)
-    n, last = con.execute(
-        "select count(*), max(date_day) from marts.fct_network_daily"
-    ).fetchone()
+    n, last = con.execute("select count(*), max(date_day) from marts.fct_network_daily").fetchone()
     con.close()
     assert last == DAY and n == (DAY - dt.date(2009, 1, 3)).days + 1
 

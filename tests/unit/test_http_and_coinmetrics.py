@@ -25,7 +25,9 @@ def _extract(start, end, page_size=None, monkeypatch=None):
 
 
 def test_follows_next_page_url_and_lands_every_page(env, replay, monkeypatch):
-    lake, objs = _extract(dt.date(2024, 1, 1), dt.date(2024, 1, 31), page_size=10, monkeypatch=monkeypatch)
+    lake, objs = _extract(
+        dt.date(2024, 1, 1), dt.date(2024, 1, 31), page_size=10, monkeypatch=monkeypatch
+    )
     assert len(objs) == 4  # 31 days in pages of 10
     frame = coinmetrics.to_frame([(o.key, lake.read_bytes(o.key)) for o in objs])
     assert frame["date_day"].tolist() == [dt.date(2024, 1, 1) + dt.timedelta(d) for d in range(31)]
@@ -65,7 +67,8 @@ def test_malformed_json_names_the_url(env, replay):
 
 def test_html_error_page_with_200_is_rejected(env, replay):
     replay.set_fault(
-        CM_PATH, Fault(status=200, body=b"<html><body>Maintenance</body></html>", content_type="text/html")
+        CM_PATH,
+        Fault(status=200, body=b"<html><body>Maintenance</body></html>", content_type="text/html"),
     )
     with pytest.raises(SourceError, match="not valid JSON"):
         _extract(dt.date(2024, 1, 1), dt.date(2024, 1, 3))
@@ -79,7 +82,9 @@ def test_unexpected_shape_is_rejected(env, replay):
 
 
 def test_api_error_body_is_reported(env, replay):
-    body = json.dumps({"error": {"type": "unauthorized", "message": "Requested resource requires authorization."}})
+    body = json.dumps(
+        {"error": {"type": "unauthorized", "message": "Requested resource requires authorization."}}
+    )
     replay.set_fault(CM_PATH, Fault(status=401, body=body.encode()))
     with pytest.raises(SourceError, match="HTTP 401.*API key"):
         _extract(dt.date(2024, 1, 1), dt.date(2024, 1, 3))
@@ -87,7 +92,9 @@ def test_api_error_body_is_reported(env, replay):
 
 def test_api_key_is_sent_but_never_stored_or_logged(env, replay, monkeypatch, caplog):
     monkeypatch.setenv("MINERWATCH_COINMETRICS_API_KEY", "dummy-secret-key-42")
-    lake, objs = _extract(dt.date(2024, 1, 1), dt.date(2024, 1, 25), page_size=10, monkeypatch=monkeypatch)
+    lake, objs = _extract(
+        dt.date(2024, 1, 1), dt.date(2024, 1, 25), page_size=10, monkeypatch=monkeypatch
+    )
     assert len(objs) == 3
     # every request, including followed next_page_urls, carried the key (redacted in the log)
     assert all("api_key=REDACTED" in r for r in replay.requests)
@@ -116,11 +123,17 @@ def test_non_numeric_metric_is_an_error_naming_day_and_metric(env):
 
 def test_window_is_genesis_on_an_empty_lake_then_an_overlap(env):
     lake = Lake(load())
-    assert pipeline.network_window(lake, dt.date(2024, 1, 10)) == (dt.date(2009, 1, 3), dt.date(2024, 1, 10))
+    assert pipeline.network_window(lake, dt.date(2024, 1, 10)) == (
+        dt.date(2009, 1, 3),
+        dt.date(2024, 1, 10),
+    )
     import pandas as pd
 
     days = pd.DataFrame({"date_day": [dt.date(2024, 1, 9)], "BlkCnt": [1]})
     lake.write_staged(coinmetrics.SOURCE, coinmetrics.DATASET, "2024-01-09", days)
     # the next day re-fetches OVERLAP_DAYS before it; a rerun of 2024-01-09 ignores its own partition
-    assert pipeline.network_window(lake, dt.date(2024, 1, 10)) == (dt.date(2024, 1, 3), dt.date(2024, 1, 10))
+    assert pipeline.network_window(lake, dt.date(2024, 1, 10)) == (
+        dt.date(2024, 1, 3),
+        dt.date(2024, 1, 10),
+    )
     assert pipeline.network_window(lake, dt.date(2024, 1, 9))[0] == dt.date(2009, 1, 3)

@@ -52,11 +52,21 @@ def test_full_history_batch_passes_and_is_staged(env, replay):
         (lambda rows: rows.insert(1, dict(rows[1])), "date_day"),
         (lambda rows: rows.pop(2), "gap_days"),
         (lambda rows: rows[0].pop("HashRate"), "HashRate"),
-        (lambda rows: [r.update(IssTotNtv=str(float(r["IssTotNtv"]) * 2)) for r in rows], "issuance_error_blocks"),
+        (
+            lambda rows: [r.update(IssTotNtv=str(float(r["IssTotNtv"]) * 2)) for r in rows],
+            "issuance_error_blocks",
+        ),
         (lambda rows: rows[3].update(BlkCnt="5000"), "BlkCnt"),
     ],
-    ids=["negative-hashrate", "zero-price", "duplicate-day", "gap", "missing-field",
-         "issuance-off-schedule", "implausible-blocks"],
+    ids=[
+        "negative-hashrate",
+        "zero-price",
+        "duplicate-day",
+        "gap",
+        "missing-field",
+        "issuance-off-schedule",
+        "implausible-blocks",
+    ],
 )
 def test_bad_batch_is_quarantined_and_nothing_staged(env, replay, mutate, failing):
     # land a good history first, then a bad overlap batch for the next day
@@ -75,7 +85,9 @@ def test_bad_batch_is_quarantined_and_nothing_staged(env, replay, mutate, failin
     assert "quarantined" in str(err.value)
     quarantined = lake.list(f"quarantine/coinmetrics/btc_asset_metrics/logical_date={nxt}")
     assert any(k.endswith("validation_result.json") for k in quarantined)
-    result = json.loads(lake.read_bytes(next(k for k in quarantined if k.endswith("validation_result.json"))))
+    result = json.loads(
+        lake.read_bytes(next(k for k in quarantined if k.endswith("validation_result.json")))
+    )
     assert result["success"] is False
     # nothing already landed or staged was lost or changed
     assert [d for d, _ in lake.staged_partitions(coinmetrics.SOURCE, coinmetrics.DATASET)] == [DAY]
@@ -96,7 +108,9 @@ def test_renamed_field_fails_the_gate(env, replay):
 
 
 def test_difficulty_batch_with_a_height_off_the_epoch_is_quarantined(env, replay):
-    body = json.dumps([[1703311464, 822528, 72006146478567.1, 1.06983], [1702180644, 820511, 6.7e13, 0.99]])
+    body = json.dumps(
+        [[1703311464, 822528, 72006146478567.1, 1.06983], [1702180644, 820511, 6.7e13, 0.99]]
+    )
     replay.set_fault("/api/v1/mining/difficulty-adjustments", Fault(status=200, body=body.encode()))
     keys = pipeline.extract_mempool_difficulty(DAY)
     with pytest.raises(ValidationFailed, match="height_mod_epoch"):

@@ -58,14 +58,18 @@ def parse_page(body: bytes, url: str) -> dict[str, Any]:
             f"Coin Metrics response from {url} is not valid JSON ({exc}); body starts {start!r}"
         ) from None
     if not isinstance(doc, dict):
-        raise SourceError(f"Coin Metrics response from {url} is a {type(doc).__name__}, not an object")
+        raise SourceError(
+            f"Coin Metrics response from {url} is a {type(doc).__name__}, not an object"
+        )
     if "error" in doc:
         err = doc["error"]
         msg = err.get("message") if isinstance(err, dict) else err
         raise SourceError(f"Coin Metrics returned an error for {url}: {msg}")
     data = doc.get("data")
     if not isinstance(data, list):
-        raise SourceError(f"Coin Metrics response from {url} has no 'data' list (keys: {sorted(doc)})")
+        raise SourceError(
+            f"Coin Metrics response from {url} has no 'data' list (keys: {sorted(doc)})"
+        )
     for i, row in enumerate(data):
         if not isinstance(row, dict):
             raise SourceError(f"Coin Metrics response from {url}: data[{i}] is not an object")
@@ -132,7 +136,9 @@ def extract(
             raise SourceError(f"Coin Metrics paging did not end after {MAX_PAGES} pages at {base}")
         resp = client.get(url, params=params)
         if resp.status == 401 or resp.status == 403:  # pragma: no cover - raised in client
-            raise ConfigurationError("Coin Metrics refused the request: set MINERWATCH_COINMETRICS_API_KEY")
+            raise ConfigurationError(
+                "Coin Metrics refused the request: set MINERWATCH_COINMETRICS_API_KEY"
+            )
         doc = parse_page(resp.body, resp.url)
         # Coin Metrics echoes the API key inside next_page_url: the landed bytes are the
         # response with the key's value replaced, so no secret ever reaches the lake.

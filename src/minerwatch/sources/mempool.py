@@ -33,7 +33,9 @@ def parse(body: bytes, url: str) -> list[list[float]]:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         start = body[:80].decode("utf-8", "replace")
-        raise SourceError(f"mempool response from {url} is not valid JSON ({exc}); starts {start!r}") from None
+        raise SourceError(
+            f"mempool response from {url} is not valid JSON ({exc}); starts {start!r}"
+        ) from None
     if not isinstance(doc, list):
         raise SourceError(f"mempool response from {url} is a {type(doc).__name__}, expected a list")
     for i, item in enumerate(doc):
@@ -90,7 +92,9 @@ def to_frame(pages: list[tuple[str, bytes]]) -> pd.DataFrame:
                     "raw_key": key,
                 }
             )
-    df = pd.DataFrame(rows, columns=["height", "adjusted_at", "difficulty", "change_ratio", "raw_key"])
+    df = pd.DataFrame(
+        rows, columns=["height", "adjusted_at", "difficulty", "change_ratio", "raw_key"]
+    )
     df = df.drop_duplicates(subset=["height"], keep="last").sort_values("height")
     df["height"] = df["height"].astype("int64")
     df["change_ratio"] = df["change_ratio"].astype("float64")
