@@ -63,14 +63,26 @@ def _observed(res: dict[str, Any]) -> Any:
 
 def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationOutcome:
     """Validate ``df`` against suite ``suite_name``; never raises on failed expectations."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import great_expectations as gx
         from great_expectations.core.expectation_suite import ExpectationSuite
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     spec = load_suite(suite_name)
-    context = gx.get_context(mode="ephemeral")
+    # In memory, no usage analytics (no network calls from a task), no progress bars in logs.
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    context = gx.get_context(project_config=config, mode="ephemeral")
     source = context.data_sources.add_pandas(name="minerwatch")
     asset = source.add_dataframe_asset(name=suite_name)
     batch_def = asset.add_batch_definition_whole_dataframe("batch")

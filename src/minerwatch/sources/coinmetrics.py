@@ -14,7 +14,7 @@ import math
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from minerwatch.errors import ConfigurationError, SourceError
+from minerwatch.errors import SourceError
 from minerwatch.http import HttpClient, redact_params, redact_url
 from minerwatch.lake import Lake, RawObject
 
