@@ -135,10 +135,6 @@ def extract(
         if page > MAX_PAGES:
             raise SourceError(f"Coin Metrics paging did not end after {MAX_PAGES} pages at {base}")
         resp = client.get(url, params=params)
-        if resp.status == 401 or resp.status == 403:  # pragma: no cover - raised in client
-            raise ConfigurationError(
-                "Coin Metrics refused the request: set MINERWATCH_COINMETRICS_API_KEY"
-            )
         doc = parse_page(resp.body, resp.url)
         # Coin Metrics echoes the API key inside next_page_url: the landed bytes are the
         # response with the key's value replaced, so no secret ever reaches the lake.
