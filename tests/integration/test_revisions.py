@@ -1,0 +1,62 @@
+"""A source revising a past day: the revision lands as a new raw object beside the original, and
+the mart shows the latest revision (the batch staged for the latest logical date wins)."""
+
+import csv
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from minerwatch import pipeline, warehouse
+from minerwatch.lake import Lake
+from minerwatch.replay import Fault
+from minerwatch.settings import load
+
+pytestmark = pytest.mark.slow
+DAY = dt.date(2024, 6, 29)
+
+
+def test_revised_day_lands_beside_the_original_and_the_mart_shows_it(env, replay):
+    first_keys = pipeline.extract_coinmetrics(DAY)
+    pipeline.stage_coinmetrics(DAY, first_keys)
+    pipeline.stage_mempool_difficulty(DAY, pipeline.extract_mempool_difficulty(DAY))
+    warehouse.build()
+    lake = Lake(load())
+    original = {k: lake.read_bytes(k) for k in first_keys}
+
+    # the next day, the source serves the overlap window with 2024-06-25's price revised
+    nxt = DAY + dt.timedelta(days=1)
+    with open(replay.recording.directory / "coinmetrics" / "btc.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if "2024-06-23" <= r["time"] <= nxt.isoformat()]
+    data = []
+    for r in rows:
+        item = {"asset": "btc", "time": r["time"] + "T00:00:00.000000000Z"}
+        item.update(
+            {
+                m: r[m]
+                for m in ("PriceUSD", "HashRate", "SplyCur", "IssTotNtv", "FeeTotNtv", "BlkCnt")
+            }
+        )
+        if r["time"] == "2024-06-25":
+            old_price = float(item["PriceUSD"])
+            item["PriceUSD"] = str(old_price * 1.01)
+        data.append(item)
+    replay.set_fault(
+        "/v4/timeseries/asset-metrics", Fault(status=200, body=json.dumps({"data": data}).encode())
+    )
+    new_keys = pipeline.extract_coinmetrics(nxt)
+    assert set(new_keys).isdisjoint(first_keys)
+    pipeline.stage_coinmetrics(nxt, new_keys)
+    warehouse.build()
+
+    assert all(lake.read_bytes(k) == b for k, b in original.items())  # nothing landed is changed
+    con = duckdb.connect(str(load().warehouse), read_only=True)
+    price, raw_key = con.execute(
+        "select price_usd, raw_key from marts.fct_network_daily where date_day = date '2024-06-25'"
+    ).fetchone()
+    n_days = con.execute("select count(*) from marts.fct_network_daily").fetchone()[0]
+    con.close()
+    assert price == pytest.approx(old_price * 1.01, rel=1e-12)
+    assert raw_key in new_keys
+    assert n_days == (nxt - dt.date(2009, 1, 3)).days + 1
