@@ -1,4 +1,4 @@
-"""minerwatch_daily — land, validate and model the day's bitcoin network data.
+"""minerwatch_daily — land, validate and model the day's network, market and SEC data.
 
 Thin wiring only: task bodies live in ``minerwatch.pipeline`` / ``minerwatch.warehouse`` and are
 imported inside the tasks, so this file parses fast (no pandas, duckdb, GX or requests here).
@@ -20,7 +20,11 @@ RAW_COINMETRICS = Asset("minerwatch://lake/raw/coinmetrics/btc_asset_metrics")
 RAW_MEMPOOL = Asset("minerwatch://lake/raw/mempool/difficulty_adjustments")
 STAGED_COINMETRICS = Asset("minerwatch://lake/staged/coinmetrics/btc_asset_metrics")
 STAGED_MEMPOOL = Asset("minerwatch://lake/staged/mempool/difficulty_adjustments")
-WAREHOUSE = Asset("minerwatch://warehouse/marts/fct_network_daily")
+RAW_PRICES = Asset("minerwatch://lake/raw/market/prices_daily")
+STAGED_PRICES = Asset("minerwatch://lake/staged/market/prices_daily")
+RAW_SEC = Asset("minerwatch://lake/raw/sec")
+STAGED_SEC = Asset("minerwatch://lake/staged/sec/share_counts")
+WAREHOUSE = Asset("minerwatch://warehouse/marts")
 
 NETWORK_RETRIES = {
     "retries": 3,
@@ -30,6 +34,7 @@ NETWORK_RETRIES = {
 }
 WAREHOUSE_POOL = "minerwatch_warehouse"  # one slot: DuckDB allows one writing process per file
 WAREHOUSE_QUEUE = "warehouse"  # on Celery, the one worker that holds the warehouse file
+SEC_POOL = "sec_api"  # with the per-process limiter, keeps all SEC calls under 10/s
 
 
 @dag(
@@ -67,6 +72,49 @@ def minerwatch_daily():
 
         return pipeline.stage_mempool_difficulty(logical_date, raw_keys)
 
+    @task
+    def price_tickers() -> list[str]:
+        from minerwatch import universe
+
+        return universe.price_tickers()
+
+    @task(outlets=[RAW_PRICES], **NETWORK_RETRIES)
+    def extract_prices(ticker: str, logical_date=None) -> dict:
+        from minerwatch import pipeline
+
+        return pipeline.extract_prices(logical_date, ticker)
+
+    @task(outlets=[STAGED_PRICES])
+    def stage_prices(batches: list[dict], logical_date=None) -> list[str]:
+        from minerwatch import pipeline
+
+        return pipeline.stage_prices(logical_date, list(batches))
+
+    @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
+    def extract_sec_company_tickers(logical_date=None) -> str:
+        from minerwatch import pipeline
+
+        return pipeline.extract_sec_company_tickers(logical_date)
+
+    @task
+    def check_sec_ciks(raw_key: str, logical_date=None) -> list[str]:
+        """Warns loudly on a seed/SEC CIK mismatch; returns the (reviewed) seed CIKs."""
+        from minerwatch import pipeline
+
+        return [c["seed_cik"] for c in pipeline.check_sec_ciks(logical_date, raw_key)]
+
+    @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
+    def extract_sec_company(cik: str, logical_date=None) -> dict:
+        from minerwatch import pipeline
+
+        return pipeline.extract_sec_company(logical_date, cik)
+
+    @task(outlets=[STAGED_SEC])
+    def stage_sec(batches: list[dict], logical_date=None) -> list[str]:
+        from minerwatch import pipeline
+
+        return pipeline.stage_sec(logical_date, list(batches))
+
     @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def dbt_build() -> None:
         from minerwatch import warehouse
@@ -84,8 +132,11 @@ def minerwatch_daily():
 
     staged_cm = stage_coinmetrics(extract_coinmetrics())
     staged_mp = stage_mempool_difficulty(extract_mempool_difficulty())
+    staged_prices = stage_prices(extract_prices.expand(ticker=price_tickers()))
+    ciks = check_sec_ciks(extract_sec_company_tickers())
+    staged_sec = stage_sec(extract_sec_company.expand(cik=ciks))
     build = dbt_build()
-    [staged_cm, staged_mp] >> build >> headline()
+    [staged_cm, staged_mp, staged_prices, staged_sec] >> build >> headline()
 
 
 minerwatch_daily()

@@ -40,13 +40,24 @@ def setup_airflow() -> None:
     db.initdb()
     from airflow.models.pool import Pool
 
+    from minerwatch.sources.sec import SEC_POOL, SEC_POOL_SLOTS
+
     Pool.create_or_update_pool(
         WAREHOUSE_POOL,
         slots=1,
         description="DuckDB warehouse writers: one writing process per file",
         include_deferred=False,
     )
-    print(f"Airflow ready: AIRFLOW_HOME={os.environ['AIRFLOW_HOME']}, pool {WAREHOUSE_POOL}=1")
+    Pool.create_or_update_pool(
+        SEC_POOL,
+        slots=SEC_POOL_SLOTS,
+        description="SEC EDGAR requests: slots x per-process limiter <= 10 requests/s",
+        include_deferred=False,
+    )
+    print(
+        f"Airflow ready: AIRFLOW_HOME={os.environ['AIRFLOW_HOME']}, pools "
+        f"{WAREHOUSE_POOL}=1, {SEC_POOL}={SEC_POOL_SLOTS}"
+    )
 
 
 def run_dag(day: dt.date, dag_id: str = "minerwatch_daily") -> str:
@@ -84,6 +95,8 @@ def demo(day: dt.date) -> int:
     print(f"SAMPLE DATA (not real) generated through {day} in {recording}")
     with ReplayServer(recording) as server:
         os.environ.update(server.env())
+        # the replay server, like SEC, refuses requests without a declared contact
+        os.environ.setdefault("MINERWATCH_SEC_USER_AGENT", "minerwatch demo demo@example.invalid")
         print(f"replay server on {server.base_url}")
         state = run_dag(day)
     if state.endswith("success"):

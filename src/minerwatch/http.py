@@ -64,6 +64,26 @@ def _retry_after_s(value: str | None) -> float | None:
         return None
 
 
+class RateLimiter:
+    """At most one request per ``min_interval_s`` from this process (thread-safe)."""
+
+    def __init__(self, min_interval_s: float, sleep=time.sleep):
+        import threading
+
+        self.min_interval_s = min_interval_s
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                self._sleep(self._next - now)
+                now = time.monotonic()
+            self._next = max(now, self._next) + self.min_interval_s
+
+
 class HttpClient:
     """A requests session with the project's retry policy."""
 
@@ -75,6 +95,8 @@ class HttpClient:
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
         headers: Mapping[str, str] | None = None,
+        retry_status: frozenset[int] | set[int] = RETRY_STATUS,
+        min_interval_s: float = 0.0,
         sleep=time.sleep,
     ):
         import requests
@@ -87,6 +109,8 @@ class HttpClient:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        self.retry_status = frozenset(retry_status)
+        self.limiter = RateLimiter(min_interval_s, sleep) if min_interval_s > 0 else None
         self._sleep = sleep
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -101,6 +125,8 @@ class HttpClient:
         while True:
             attempt += 1
             shown = redact_url(requests.Request("GET", url, params=params).prepare().url or url)
+            if self.limiter:
+                self.limiter.wait()
             try:
                 r = self.session.get(url, params=params, timeout=self.timeout_s)
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -120,7 +146,7 @@ class HttpClient:
                 self._sleep(delay)
                 continue
             shown = redact_url(r.url)
-            if r.status_code in RETRY_STATUS and attempt <= self.max_retries:
+            if r.status_code in self.retry_status and attempt <= self.max_retries:
                 delay = self._delay(attempt, _retry_after_s(r.headers.get("Retry-After")))
                 log.warning(
                     "GET %s: HTTP %d (attempt %d), retrying in %.1fs",

@@ -195,15 +195,29 @@ class Lake:
     def staged_prefix(self, source: str, dataset: str) -> str:
         return "/".join(["staged", key_part(source, "source"), key_part(dataset, "dataset")])
 
-    def staged_key(self, source: str, dataset: str, logical_date: dt.date | str) -> str:
-        part = date_part("logical_date", logical_date)
-        return f"{self.staged_prefix(source, dataset)}/{part}/data.parquet"
+    def staged_key(
+        self,
+        source: str,
+        dataset: str,
+        logical_date: dt.date | str,
+        partition: dict[str, str] | None = None,
+    ) -> str:
+        parts = [date_part("logical_date", logical_date)]
+        for name, value in (partition or {}).items():
+            parts.append(f"{key_part(name, 'partition name')}={key_part(value, name)}")
+        return f"{self.staged_prefix(source, dataset)}/{'/'.join(parts)}/data.parquet"
 
     def write_staged(
-        self, source: str, dataset: str, logical_date: dt.date | str, df: pd.DataFrame
+        self,
+        source: str,
+        dataset: str,
+        logical_date: dt.date | str,
+        df: pd.DataFrame,
+        partition: dict[str, str] | None = None,
     ) -> str:
-        """Replace the partition of ``logical_date`` whole with ``df`` (one Parquet file)."""
-        key = self.staged_key(source, dataset, logical_date)
+        """Replace the partition of ``logical_date`` (and ``partition``, e.g. a ticker) whole
+        with ``df`` (one Parquet file)."""
+        key = self.staged_key(source, dataset, logical_date, partition)
         self._put(key, parquet_bytes(df), overwrite=True)
         part_dir = key.rsplit("/", 1)[0]
         for other in self.list(part_dir):
@@ -216,7 +230,7 @@ class Lake:
         """(logical_date, key) of every staged partition, oldest first."""
         out = []
         for key in self.list(self.staged_prefix(source, dataset)):
-            m = re.search(r"/logical_date=(\d{4}-\d{2}-\d{2})/data\.parquet$", key)
+            m = re.search(r"/logical_date=(\d{4}-\d{2}-\d{2})/(?:[^/]+/)*data\.parquet$", key)
             if m:
                 out.append((dt.date.fromisoformat(m.group(1)), key))
         return sorted(out)
@@ -236,7 +250,8 @@ class Lake:
         result: dict[str, Any],
         raw_keys: list[str],
     ) -> str:
-        """Keep a rejected batch with its validation result; returns the batch folder key."""
+        """Keep a rejected batch with its validation result; returns the batch folder key.
+        The folder is named by the batch's content hash, so re-quarantining it is a no-op."""
         data = parquet_bytes(df)
         batch = hashlib.sha256(data).hexdigest()[:16]
         prefix = "/".join(

@@ -161,3 +161,133 @@ def stage_mempool_difficulty(
     if not outcome.success:
         _fail(lake, mempool.SOURCE, mempool.DATASET, day, batch, outcome, raw_keys)
     return lake.write_staged(mempool.SOURCE, mempool.DATASET, day, batch)
+
+
+# -- market prices --------------------------------------------------------------------------
+MARKET_SOURCE = "market"
+MARKET_DATASET = "prices_daily"
+
+
+def extract_prices(logical_date, ticker: str, settings: Settings | None = None) -> dict:
+    """Land the whole price history window of one ticker from the configured provider."""
+    from minerwatch.sources import fmp, yahoo
+
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    start = settings.history_start
+    if settings.market_provider == "fmp":
+        objs = fmp.extract(settings, lake, ticker=ticker, start=start, end=day, ingest_date=day)
+    else:
+        objs = [yahoo.extract(settings, lake, ticker=ticker, start=start, end=day, ingest_date=day)]
+    return {"ticker": ticker, "provider": settings.market_provider, "keys": [o.key for o in objs]}
+
+
+def price_frame(lake: Lake, batch: dict) -> pd.DataFrame:
+    from minerwatch.sources import fmp, yahoo
+
+    bodies = [(k, lake.read_bytes(k)) for k in batch["keys"]]
+    if batch["provider"] == "fmp":
+        df = fmp.to_frame(bodies[0], bodies[1], batch["ticker"])
+    else:
+        df = yahoo.to_frame(bodies[0][1], bodies[0][0], batch["ticker"])
+    df["provider"] = batch["provider"]
+    return df
+
+
+def _stage_each(lake, day, source, dataset, suite, items, partition_of) -> list[str]:
+    """Validate each (name, frame, raw_keys) with ``suite``; stage the good ones, quarantine the
+    bad ones, then fail if any was bad (after the good ones are safely staged)."""
+    from minerwatch.quality import validate_frame
+
+    staged, failures = [], []
+    for name, frame, raw_keys in items:
+        outcome = validate_frame(frame, suite)
+        if outcome.success:
+            staged.append(lake.write_staged(source, dataset, day, frame, partition_of(name)))
+        else:
+            where = lake.quarantine(source, dataset, day, frame, outcome.result, raw_keys)
+            failures.append(f"{name}: {outcome.summary()}\n  quarantined at {lake.url(where)}")
+    if failures:
+        raise ValidationFailed(
+            f"{len(failures)} of {len(items)} {source}/{dataset} batch(es) failed validation "
+            f"({len(staged)} staged):\n" + "\n".join(failures)
+        )
+    return staged
+
+
+def stage_prices(logical_date, batches: list[dict], settings: Settings | None = None) -> list[str]:
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    items = [(b["ticker"], price_frame(lake, b), b["keys"]) for b in batches]
+    return _stage_each(
+        lake, day, MARKET_SOURCE, MARKET_DATASET, "market_prices_daily", items,
+        lambda ticker: {"ticker": ticker},
+    )  # fmt: skip
+
+
+# -- SEC ------------------------------------------------------------------------------------
+def extract_sec_company_tickers(logical_date, settings: Settings | None = None) -> str:
+    from minerwatch.sources.sec import SecClient
+
+    settings, lake = _context(settings)
+    return SecClient(settings).company_tickers(lake, as_day(logical_date)).key
+
+
+def check_sec_ciks(logical_date, raw_key: str, settings: Settings | None = None) -> list[dict]:
+    """Compare the seed's CIKs with SEC's ticker map (loud warnings) and stage the result."""
+    import pandas as pd
+
+    from minerwatch import universe
+    from minerwatch.sources import sec
+
+    settings, lake = _context(settings)
+    listed = sec.company_tickers_frame(lake.read_bytes(raw_key), raw_key)
+    checks = sec.check_ciks(universe.miners(), listed)
+    df = pd.DataFrame(checks)
+    df["raw_key"] = raw_key
+    lake.write_staged(sec.SOURCE, "cik_check", as_day(logical_date), df)
+    return checks
+
+
+def extract_sec_company(logical_date, cik: str, settings: Settings | None = None) -> dict:
+    from minerwatch.sources.sec import SecClient
+
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    client = SecClient(settings)
+    return {
+        "cik": cik,
+        "submissions": client.submissions(lake, day, cik).key,
+        "companyfacts": client.companyfacts(lake, day, cik).key,
+    }
+
+
+def stage_sec(logical_date, batches: list[dict], settings: Settings | None = None) -> list[str]:
+    """Share counts (GX-gated per company) and filing lists of every company's documents."""
+    import pandas as pd
+
+    from minerwatch.sources import sec
+
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    items, filings = [], []
+    for b in batches:
+        counts = sec.share_counts_frame(lake.read_bytes(b["companyfacts"]), b["companyfacts"])
+        items.append((sec.cik10(b["cik"]), share_check_frame(counts), [b["companyfacts"]]))
+        filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
+    if filings:
+        lake.write_staged(sec.SOURCE, "filings", day, pd.concat(filings, ignore_index=True))
+    return _stage_each(
+        lake, day, sec.SOURCE, "share_counts", "sec_share_counts", items,
+        lambda cik: {"cik": cik},
+    )  # fmt: skip
+
+
+def share_check_frame(counts: pd.DataFrame) -> pd.DataFrame:
+    """Share counts plus the lag the suite checks (filed − as-of, in days)."""
+    import pandas as pd
+
+    out = counts.copy()
+    lag = pd.to_datetime(out["filed_date"]) - pd.to_datetime(out["as_of_date"])
+    out["filing_lag_days"] = lag.dt.days.astype("float64")
+    return out

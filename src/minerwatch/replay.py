@@ -22,12 +22,15 @@ import csv
 import datetime as dt
 import json
 import logging
+import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from minerwatch.http import redact_url
 
@@ -71,12 +74,48 @@ class Recording:
                 self.cm_rows = sorted(reader, key=lambda r: r["time"])
         mp = self.directory / "mempool" / "difficulty-adjustments.json"
         self.difficulty_body = mp.read_bytes() if mp.exists() else None
+        self.splits: dict[str, list[tuple[dt.date, int, int]]] = {}
+        splits = self.directory / "yahoo" / "splits.csv"
+        if splits.exists():
+            with splits.open(newline="") as fh:
+                for r in csv.DictReader(fh):
+                    self.splits.setdefault(r["ticker"], []).append(
+                        (
+                            dt.date.fromisoformat(r["date"]),
+                            int(r["numerator"]),
+                            int(r["denominator"]),
+                        )
+                    )
+        self._prices: dict[str, list[dict[str, str]] | None] = {}
+
+    def prices(self, ticker: str) -> list[dict[str, str]] | None:
+        if ticker not in self._prices:
+            path = self.directory / "yahoo" / f"{ticker}.csv"
+            if not path.exists() or "/" in ticker or ".." in ticker:
+                self._prices[ticker] = None
+            else:
+                with path.open(newline="") as fh:
+                    self._prices[ticker] = list(csv.DictReader(fh))
+        return self._prices[ticker]
+
+    def split_factor(self, ticker: str, day: dt.date) -> float:
+        """Product of split ratios after ``day`` (Yahoo adjusts history for all of them)."""
+        f = 1.0
+        for split_day, num, den in self.splits.get(ticker, []):
+            if split_day > day:
+                f *= num / den
+        return f
+
+    def sec_file(self, relative: str) -> bytes | None:
+        path = self.directory / "sec" / relative
+        return path.read_bytes() if path.is_file() else None
 
 
 class ReplayServer:
     def __init__(self, recording_dir: Path, host: str = "127.0.0.1", port: int = 0):
         self.recording = Recording(recording_dir)
         self.requests: list[str] = []
+        self.sec_request_times: list[float] = []
         self.faults: dict[str, list[Fault]] = {}
         self._lock = threading.Lock()
         server = self
@@ -113,6 +152,10 @@ class ReplayServer:
         return {
             "MINERWATCH_COINMETRICS_URL": self.coinmetrics_url,
             "MINERWATCH_MEMPOOL_URL": self.mempool_url,
+            "MINERWATCH_YAHOO_URL": self.base_url,
+            "MINERWATCH_FMP_URL": self.base_url,
+            "MINERWATCH_SEC_DATA_URL": self.base_url,
+            "MINERWATCH_SEC_WWW_URL": self.base_url,
         }
 
     def start(self) -> ReplayServer:
@@ -151,6 +194,36 @@ class ReplayServer:
             self._send(h, fault.status, fault.body, fault.content_type, fault.headers)
             return
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        path = parts.path
+        if path.startswith("/v8/finance/chart/"):
+            status, doc = self._yahoo_chart(unquote(path.rsplit("/", 1)[-1]), query)
+            self._send(h, status, json.dumps(doc).encode(), "application/json;charset=utf-8")
+            return
+        if path.startswith("/api/v3/historical-price-full/"):
+            status, doc = self._fmp(path[len("/api/v3/historical-price-full/") :], query)
+            self._send(h, status, json.dumps(doc).encode(), "application/json")
+            return
+        sec_path = None
+        if path == "/files/company_tickers.json":
+            sec_path = "company_tickers.json"
+        elif re.fullmatch(r"/submissions/CIK\d{10}\.json", path):
+            sec_path = "submissions/" + path.rsplit("/", 1)[-1]
+        elif re.fullmatch(r"/api/xbrl/companyfacts/CIK\d{10}\.json", path):
+            sec_path = "companyfacts/" + path.rsplit("/", 1)[-1]
+        if sec_path is not None:
+            with self._lock:
+                self.sec_request_times.append(time.monotonic())
+            agent = h.headers.get("User-Agent", "")
+            if "@" not in agent:
+                body = b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>"
+                self._send(h, 403, body, "text/html")
+                return
+            body = self.recording.sec_file(sec_path)
+            if body is None:
+                self._send(h, 404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+            else:
+                self._send(h, 200, body, "application/json")
+            return
         if parts.path == CM_PREFIX + "/timeseries/asset-metrics":
             status, doc = self._asset_metrics(query)
             self._send(h, status, json.dumps(doc).encode(), "application/json")
@@ -229,3 +302,92 @@ class ReplayServer:
                 f"{self.coinmetrics_url}/timeseries/asset-metrics?{urlencode(nq, safe=',:')}"
             )
         return 200, doc
+
+    # -- Yahoo v8 chart ----------------------------------------------------------------------
+    def _yahoo_chart(self, ticker: str, q: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        rows = self.recording.prices(ticker)
+        if rows is None:
+            err = {"code": "Not Found", "description": "No data found, symbol may be delisted"}
+            return 404, {"chart": {"result": None, "error": err}}
+        try:
+            p1, p2 = int(q["period1"]), int(q["period2"])
+        except (KeyError, ValueError):
+            err = {"code": "Bad Request", "description": "period1 and period2 are required"}
+            return 400, {"chart": {"result": None, "error": err}}
+        crypto = ticker.endswith("-USD")
+        tz = ZoneInfo("UTC" if crypto else "America/New_York")
+        stamps, quote = [], {"open": [], "high": [], "low": [], "close": [], "volume": []}
+        adj = []
+        for r in rows:
+            day = dt.date.fromisoformat(r["date"])
+            opening = dt.datetime(
+                day.year, day.month, day.day, 0 if crypto else 9, 0 if crypto else 30, tzinfo=tz
+            )
+            ts = int(opening.timestamp())
+            if not p1 <= ts < p2:
+                continue
+            f = self.recording.split_factor(ticker, day)
+            stamps.append(ts)
+            for k in ("open", "high", "low", "close"):
+                quote[k].append(round(float(r[k]) / f, 6))
+            quote["volume"].append(int(float(r["volume"]) * f))
+            adj.append(quote["close"][-1])
+        result: dict[str, Any] = {
+            "meta": {
+                "currency": "USD", "symbol": ticker,
+                "exchangeName": "CCC" if crypto else "NMS",
+                "instrumentType": "CRYPTOCURRENCY" if crypto else "EQUITY",
+                "timezone": "UTC" if crypto else "EST",
+                "exchangeTimezoneName": "UTC" if crypto else "America/New_York",
+                "dataGranularity": "1d",
+            },
+            "timestamp": stamps,
+            "indicators": {"quote": [quote], "adjclose": [{"adjclose": adj}]},
+        }  # fmt: skip
+        if "split" in q.get("events", ""):
+            splits = {}
+            for day, num, den in self.recording.splits.get(ticker, []):
+                ts = int(dt.datetime(day.year, day.month, day.day, 9, 30, tzinfo=tz).timestamp())
+                if p1 <= ts < p2:
+                    splits[str(ts)] = {"date": ts, "numerator": num, "denominator": den,
+                                       "splitRatio": f"{num}:{den}"}  # fmt: skip
+            if splits:
+                result["events"] = {"splits": splits}
+        return 200, {"chart": {"result": [result], "error": None}}
+
+    # -- Financial Modeling Prep -------------------------------------------------------------
+    def _fmp(self, rest: str, q: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if not q.get("apikey"):
+            return 401, {
+                "Error Message": "Invalid API KEY. Please retry or visit our documentation."
+            }
+        is_split = rest.startswith("stock_split/")
+        ticker = unquote(rest.removeprefix("stock_split/"))
+        rows = self.recording.prices(ticker)
+        if rows is None:
+            return 200, {}
+        if is_split:
+            hist = [
+                {
+                    "date": d.isoformat(),
+                    "label": d.strftime("%B %d, %y"),
+                    "numerator": n,
+                    "denominator": dn,
+                }
+                for d, n, dn in sorted(self.recording.splits.get(ticker, []), reverse=True)
+            ]
+            return 200, {"symbol": ticker, "historical": hist}
+        start = dt.date.fromisoformat(q.get("from", "1900-01-01"))
+        end = dt.date.fromisoformat(q.get("to", "2999-12-31"))
+        hist = []
+        for r in rows:
+            day = dt.date.fromisoformat(r["date"])
+            if start <= day <= end:
+                f = self.recording.split_factor(ticker, day)
+                close = round(float(r["close"]) / f, 6)
+                hist.append({
+                    "date": r["date"], "open": round(float(r["open"]) / f, 6),
+                    "high": round(float(r["high"]) / f, 6), "low": round(float(r["low"]) / f, 6),
+                    "close": close, "adjClose": close, "volume": int(float(r["volume"]) * f),
+                })  # fmt: skip
+        return 200, {"symbol": ticker, "historical": hist[::-1]}

@@ -94,6 +94,10 @@ class Settings:
     sec_user_agent: str | None
     history_start: dt.date
     coinmetrics_api_key: str | None = field(default=None, repr=False)
+    market_provider: str = "yahoo"
+    fmp_url: str = "https://financialmodelingprep.com"
+    fmp_api_key: str | None = field(default=None, repr=False)
+    sec_max_rps: float = 10.0
     aws_endpoint_url: str | None = None
     http_timeout_s: float = 30.0
     http_max_retries: int = 5
@@ -151,6 +155,22 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     except ValueError:
         raise SettingsError(f"MINERWATCH_HTTP_BACKOFF={backoff!r}: expected seconds >= 0") from None
     endpoint = env.get("AWS_ENDPOINT_URL", "").strip() or None
+    provider = (env.get("MINERWATCH_MARKET_PROVIDER", "").strip() or "yahoo").lower()
+    if provider not in ("yahoo", "fmp"):
+        raise SettingsError(
+            f"MINERWATCH_MARKET_PROVIDER={provider!r}: expected 'yahoo' (no key) or 'fmp' "
+            "(Financial Modeling Prep, needs MINERWATCH_FMP_API_KEY)"
+        )
+    rps = env.get("MINERWATCH_SEC_MAX_RPS", "").strip() or "10"
+    try:
+        sec_max_rps = float(rps)
+        if not 0 < sec_max_rps <= 10:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(
+            f"MINERWATCH_SEC_MAX_RPS={rps!r}: expected requests per second in (0, 10] "
+            "(SEC fair access allows at most 10)"
+        ) from None
     return Settings(
         lake_url=_lake_url(env, "MINERWATCH_LAKE_URL", default_lake),
         warehouse=_path(env, "MINERWATCH_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb"),
@@ -164,6 +184,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sec_user_agent=env.get("MINERWATCH_SEC_USER_AGENT", "").strip() or None,
         history_start=_date(env, "MINERWATCH_HISTORY_START", "2020-01-01"),
         coinmetrics_api_key=env.get("MINERWATCH_COINMETRICS_API_KEY", "").strip() or None,
+        market_provider=provider,
+        fmp_url=_http_url(env, "MINERWATCH_FMP_URL", "https://financialmodelingprep.com"),
+        fmp_api_key=env.get("MINERWATCH_FMP_API_KEY", "").strip() or None,
+        sec_max_rps=sec_max_rps,
         aws_endpoint_url=endpoint,
         http_timeout_s=timeout_s,
         http_max_retries=max_retries,

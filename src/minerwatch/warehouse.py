@@ -90,19 +90,40 @@ limit 1
 """
 
 
+SECTOR_SQL = """
+select
+    d.date_day as sector_date, d.miners_count, d.sector_market_cap_usd,
+    d.mcap_to_remaining_btc_value, d.mcap_to_four_year_reward,
+    m.month_start, m.best_ticker, m.best_return_pct, m.worst_ticker, m.worst_return_pct,
+    m.btc_return_pct, m.is_month_complete
+from marts.fct_sector_daily d
+left join marts.fct_sector_monthly m on m.month_start = date_trunc('month', d.date_day)
+where d.date_day <= ?
+order by d.date_day desc
+limit 1
+"""
+
+
 def headline(day, settings: Settings | None = None) -> dict[str, Any]:
-    df = query(HEADLINE_SQL, [day], settings)
+    out = _first_row(HEADLINE_SQL, day, settings, "fct_network_daily")
+    try:
+        out.update(_first_row(SECTOR_SQL, day, settings, "fct_sector_daily"))
+    except MinerwatchError:
+        pass  # no market data yet: the network figures stand alone
+    return out
+
+
+def _first_row(sql: str, day, settings: Settings | None, table: str) -> dict[str, Any]:
+    df = query(sql, [day], settings)
     if df.empty:
-        raise MinerwatchError(f"marts.fct_network_daily has no row on or before {day}")
-    row = df.iloc[0].to_dict()
+        raise MinerwatchError(f"marts.{table} has no row on or before {day}")
     out: dict[str, Any] = {}
-    for key, value in row.items():
+    for key, value in df.iloc[0].to_dict().items():
+        if hasattr(value, "to_pydatetime"):
+            value = value.to_pydatetime().date()
         value = value.item() if hasattr(value, "item") else value
         out[key] = None if isinstance(value, float) and value != value else value
-    out["date_day"] = (
-        row["date_day"].date() if hasattr(row["date_day"], "date") else row["date_day"]
-    )
-    if out["block_height"] is not None:
+    if out.get("block_height") is not None:
         out["block_height"] = int(out["block_height"])
     return out
 
@@ -124,6 +145,22 @@ def format_headline(h: dict[str, Any], warehouse: Path) -> str:
             f"  bitcoin left to mine    {num(h['remaining_btc'], ',.0f')} BTC"
             f" (${num(h['remaining_btc_value_usd'], ',.1f', 1e9)} bn)",
             f"  four years of rewards   ${num(h['four_year_reward_usd'], ',.1f', 1e9)} bn",
-            f"  warehouse               {warehouse}",
         ]
+        + _sector_lines(h, num)
+        + [f"  warehouse               {warehouse}"]
     )
+
+
+def _sector_lines(h: dict[str, Any], num) -> list[str]:
+    if "sector_date" not in h:
+        return ["  (no market data in the warehouse yet)"]
+    month = f"{h['month_start']:%B %Y}" + ("" if h.get("is_month_complete") else " to date")
+    return [
+        f"miners — group of {h['miners_count']} on {h['sector_date']:%Y-%m-%d}",
+        f"  combined market cap     ${num(h['sector_market_cap_usd'], ',.1f', 1e9)} bn",
+        f"  vs bitcoin left to mine {num(h['mcap_to_remaining_btc_value'], '.1%')}",
+        f"  vs 4 years of rewards   {num(h['mcap_to_four_year_reward'], '.1%')}",
+        f"  {month}: best {h.get('best_ticker') or 'n/a'} {num(h.get('best_return_pct'), '+.1f')} %, "
+        f"worst {h.get('worst_ticker') or 'n/a'} {num(h.get('worst_return_pct'), '+.1f')} %, "
+        f"bitcoin {num(h.get('btc_return_pct'), '+.1f')} %",
+    ]

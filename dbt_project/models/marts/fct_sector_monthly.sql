@@ -1,0 +1,124 @@
+{#- One row per month: the headline figures of the monthly note. Market figures at the last
+    trading day of the month, network figures as means of the month's days (hash rate,
+    hashprice) or month-end values (difficulty). -#}
+with
+
+sector_daily as (
+
+    select * from {{ ref('fct_sector_daily') }}
+
+),
+
+network as (
+
+    select * from {{ ref('fct_network_daily') }}
+
+),
+
+performance as (
+
+    select * from {{ ref('fct_miner_performance_monthly') }}
+
+),
+
+sector_month_end as (
+
+    select
+        date_trunc('month', date_day)::date as month_start,
+        max(date_day) as month_end_date,
+        arg_max(sector_market_cap_usd, date_day) as sector_market_cap_usd,
+        arg_max(mcap_to_remaining_btc_value, date_day) as mcap_to_remaining_btc_value,
+        arg_max(mcap_to_four_year_reward, date_day) as mcap_to_four_year_reward,
+        arg_max(miners_count, date_day) as miners_count,
+
+    from sector_daily
+    group by 1
+
+),
+
+network_month as (
+
+    select
+        date_trunc('month', date_day)::date as month_start,
+        avg(hashrate_ehs) as avg_hashrate_ehs,
+        avg(hashprice_usd_per_ehs_day) as avg_hashprice_usd_per_ehs_day,
+        arg_max(difficulty, date_day) as month_end_difficulty,
+
+    from network
+    group by 1
+
+),
+
+best_and_worst as (
+
+    select
+        month_start,
+        arg_max(ticker, return_pct) as best_ticker,
+        max(return_pct) as best_return_pct,
+        arg_min(ticker, return_pct) as worst_ticker,
+        min(return_pct) as worst_return_pct,
+        any_value(btc_return_pct) as btc_return_pct,
+        bool_and(is_month_complete) as is_month_complete,
+
+    from performance
+    where is_member and return_pct is not null
+    group by 1
+
+),
+
+joined as (
+
+    select
+        sector_month_end.*,
+        network_month.avg_hashrate_ehs,
+        network_month.avg_hashprice_usd_per_ehs_day,
+        network_month.month_end_difficulty,
+        best_and_worst.best_ticker,
+        best_and_worst.best_return_pct,
+        best_and_worst.worst_ticker,
+        best_and_worst.worst_return_pct,
+        best_and_worst.btc_return_pct,
+        best_and_worst.is_month_complete,
+        lag(sector_month_end.sector_market_cap_usd) over w as previous_market_cap_usd,
+        lag(network_month.avg_hashrate_ehs) over w as previous_avg_hashrate_ehs,
+        lag(network_month.avg_hashprice_usd_per_ehs_day) over w as previous_avg_hashprice,
+        lag(network_month.month_end_difficulty) over w as previous_month_end_difficulty,
+        lag(sector_month_end.month_start) over w as previous_month_start,
+
+    from sector_month_end
+    left join network_month on network_month.month_start = sector_month_end.month_start
+    left join best_and_worst on best_and_worst.month_start = sector_month_end.month_start
+    window w as (order by sector_month_end.month_start)
+
+),
+
+final as (
+
+    select
+        month_start,
+        month_end_date,
+        cast(miners_count as integer) as miners_count,
+        sector_market_cap_usd,
+        case when previous_month_start = month_start - interval 1 month
+            then (sector_market_cap_usd / previous_market_cap_usd - 1) * 100
+        end as sector_market_cap_change_pct,
+        avg_hashrate_ehs,
+        (avg_hashrate_ehs / previous_avg_hashrate_ehs - 1) * 100 as hashrate_change_pct,
+        (month_end_difficulty / previous_month_end_difficulty - 1) * 100 as difficulty_change_pct,
+        avg_hashprice_usd_per_ehs_day,
+        (avg_hashprice_usd_per_ehs_day / previous_avg_hashprice - 1) * 100 as hashprice_change_pct,
+        mcap_to_remaining_btc_value,
+        mcap_to_four_year_reward,
+        best_ticker,
+        best_return_pct,
+        worst_ticker,
+        worst_return_pct,
+        btc_return_pct,
+        coalesce(is_month_complete, false) as is_month_complete,
+        'fct_sector_daily; fct_network_daily; fct_miner_performance_monthly' as source,
+
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,270 @@
+"""SAMPLE DATA for the market and SEC parts of the demo — not real prices or share counts.
+
+Built on the sample network data: BTC-USD follows the sample bitcoin price; each miner's price is
+a beta to bitcoin plus its own random walk, from a rough listing date; two miners take a 1-for-10
+reverse split (GREE and SDIG, as the real companies did in 2023, on sample dates). Share counts
+grow by issuance and are reported on sample 10-Q/10-K cover pages (domestic filers, quarterly) or
+20-F/40-F (foreign private issuers, yearly); BTDR reports two share classes. Every value is
+seeded and deterministic.
+
+Output beside the network recording:
+    yahoo/<TICKER>.csv   as-traded daily OHLCV (the replay server applies Yahoo's adjustments)
+    yahoo/splits.csv     ticker,date,numerator,denominator
+    sec/company_tickers.json, sec/submissions/CIK##########.json,
+    sec/companyfacts/CIK##########.json   in SEC's formats
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import random
+from pathlib import Path
+
+from minerwatch import universe
+
+# rough first trading days on a US exchange (sample data)
+LISTED = {
+    "MARA": "2012-01-03", "RIOT": "2012-01-03", "CLSK": "2016-01-04", "CORZ": "2022-01-20",
+    "CIFR": "2021-08-30", "WULF": "2021-12-14", "IREN": "2021-11-17", "BTDR": "2023-04-14",
+    "HUT": "2021-06-15", "BITF": "2021-06-21", "ARBK": "2021-09-23", "GREE": "2021-09-15",
+    "SDIG": "2021-10-20", "BTBT": "2018-03-19",
+}  # fmt: skip
+REVERSE_SPLITS = {"GREE": "2023-05-16", "SDIG": "2023-03-21"}
+START_PRICE = {
+    "MARA": 1.2, "RIOT": 1.6, "CLSK": 2.5, "CORZ": 10.0, "CIFR": 9.0, "WULF": 9.5, "IREN": 25.0,
+    "BTDR": 10.0, "HUT": 8.0, "BITF": 5.0, "ARBK": 15.0, "GREE": 3.5, "SDIG": 2.0, "BTBT": 1.0,
+}  # fmt: skip
+START_SHARES = {
+    "MARA": 8.5e6, "RIOT": 26e6, "CLSK": 20e6, "CORZ": 320e6, "CIFR": 250e6, "WULF": 100e6,
+    "IREN": 55e6, "BTDR": 110e6, "HUT": 160e6, "BITF": 200e6, "ARBK": 470e6, "GREE": 40e6,
+    "SDIG": 50e6, "BTBT": 48e6,
+}  # fmt: skip
+BETA = 1.6
+
+
+def easter(year: int) -> dt.date:
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    m = (32 + 2 * e + 2 * i - h - k) % 7
+    n = (a + 11 * h + 22 * m) // 451
+    month = (h + m - 7 * n + 114) // 31
+    day = (h + m - 7 * n + 114) % 31 + 1
+    return dt.date(year, month, day)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _observed(day: dt.date) -> dt.date:
+    if day.weekday() == 5:
+        return day - dt.timedelta(days=1)
+    if day.weekday() == 6:
+        return day + dt.timedelta(days=1)
+    return day
+
+
+def nyse_holidays(year: int) -> set[dt.date]:
+    days = {
+        _observed(dt.date(year, 1, 1)),
+        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
+        _nth_weekday(year, 2, 0, 3),  # Washington's Birthday
+        easter(year) - dt.timedelta(days=2),  # Good Friday
+        _nth_weekday(year, 5, 0, -1),  # Memorial Day
+        _observed(dt.date(year, 7, 4)),
+        _nth_weekday(year, 9, 0, 1),  # Labor Day
+        _nth_weekday(year, 11, 3, 4),  # Thanksgiving
+        _observed(dt.date(year, 12, 25)),
+    }
+    if year >= 2022:
+        days.add(_observed(dt.date(year, 6, 19)))  # Juneteenth
+    return {d for d in days if d.year == year}
+
+
+def is_trading_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and day not in nyse_holidays(day.year)
+
+
+def _accession(filer: int, year: int, seq: int) -> str:
+    return f"{filer:010d}-{year % 100:02d}-{seq:06d}"
+
+
+def write_market_recording(
+    directory: Path, network_rows: list[dict], end: dt.date, seed: int = 7
+) -> None:
+    rng = random.Random(seed)
+    btc = {
+        dt.date.fromisoformat(r["time"]): float(r["PriceUSD"])
+        for r in network_rows
+        if r["PriceUSD"] and dt.date.fromisoformat(r["time"]) >= dt.date(2012, 1, 1)
+    }
+    yahoo = directory / "yahoo"
+    yahoo.mkdir(parents=True, exist_ok=True)
+    split_rows = []
+    # BTC-USD trades every day
+    with open(yahoo / "BTC-USD.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["date", "open", "high", "low", "close", "volume"])
+        prev = None
+        for day in sorted(btc):
+            if day > end:
+                break
+            close = btc[day] * math.exp(rng.gauss(0, 0.002))
+            opn = prev or close
+            hi, lo = (
+                max(opn, close) * (1 + abs(rng.gauss(0, 0.01))),
+                min(opn, close) * (1 - abs(rng.gauss(0, 0.01))),
+            )
+            w.writerow(
+                [
+                    day,
+                    f"{opn:.2f}",
+                    f"{hi:.2f}",
+                    f"{lo:.2f}",
+                    f"{close:.2f}",
+                    int(2e10 * rng.uniform(0.5, 1.5)),
+                ]
+            )
+            prev = close
+    miners = universe.miners()
+    shares_history: dict[str, list[tuple[dt.date, float]]] = {}
+    for m in miners:
+        t = m["ticker"]
+        # paths start no earlier than mid-2019 so a beta to bitcoin keeps prices in a sane range
+        listed = max(dt.date.fromisoformat(LISTED[t]), dt.date(2019, 6, 3))
+        split_day = dt.date.fromisoformat(REVERSE_SPLITS[t]) if t in REVERSE_SPLITS else None
+        price, idio, shares = START_PRICE[t], 0.0, START_SHARES[t]
+        prev_btc, prev_close = None, None
+        history = []
+        with open(yahoo / f"{t}.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["date", "open", "high", "low", "close", "volume"])
+            day = listed
+            while day <= end:
+                if is_trading_day(day) and day in btc:
+                    if prev_btc is not None:
+                        # beta to bitcoin, own noise, and a pull back toward the start price
+                        idio = rng.gauss(0, 0.03) - 0.002 * math.log(price / START_PRICE[t])
+                        price *= math.exp(BETA * math.log(btc[day] / prev_btc) + idio)
+                    if split_day and day == split_day:
+                        price *= 10  # 1-for-10 reverse split: as traded, the price jumps 10x
+                        shares /= 10
+                        split_rows.append([t, day, 1, 10])
+                    price = max(price, 0.05)
+                    opn = (
+                        prev_close * math.exp(rng.gauss(0, 0.01))
+                        if prev_close and day != split_day
+                        else price
+                    )
+                    hi = max(opn, price) * (1 + abs(rng.gauss(0, 0.015)))
+                    lo = min(opn, price) * (1 - abs(rng.gauss(0, 0.015)))
+                    w.writerow(
+                        [
+                            day,
+                            f"{opn:.4f}",
+                            f"{hi:.4f}",
+                            f"{lo:.4f}",
+                            f"{price:.4f}",
+                            int(shares * rng.uniform(0.01, 0.05)),
+                        ]
+                    )
+                    prev_btc, prev_close = btc[day], price
+                    shares *= 1 + max(0.0, rng.gauss(0.0012, 0.001))  # issuance (ATM dilution)
+                    history.append((day, shares))
+                day += dt.timedelta(days=1)
+        shares_history[t] = history
+    with open(yahoo / "splits.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["ticker", "date", "numerator", "denominator"])
+        w.writerows(split_rows)
+    _write_sec(directory / "sec", miners, shares_history, end, rng)
+
+
+def _write_sec(sec: Path, miners, shares_history, end: dt.date, rng: random.Random) -> None:
+    (sec / "submissions").mkdir(parents=True, exist_ok=True)
+    (sec / "companyfacts").mkdir(parents=True, exist_ok=True)
+    tickers = {str(i): {"cik_str": int(m["cik"]), "ticker": m["ticker"], "title": m["company_name"]}
+               for i, m in enumerate(miners)}  # fmt: skip
+    tickers[str(len(miners))] = {"cik_str": 320193, "ticker": "AAPL", "title": "Apple Inc."}
+    (sec / "company_tickers.json").write_text(json.dumps(tickers))
+    for m in miners:
+        cik = int(m["cik"])
+        foreign = m["filer_type"] == "foreign_private_issuer"
+        history = dict(shares_history[m["ticker"]])
+        days = sorted(history)
+        facts, filings = [], []
+        seq = 0
+        for year in range(2020, end.year + 1):
+            periods = [("FY", dt.date(year, 12, 31))] if foreign else [
+                ("Q1", dt.date(year, 3, 31)), ("Q2", dt.date(year, 6, 30)),
+                ("Q3", dt.date(year, 9, 30)), ("FY", dt.date(year, 12, 31)),
+            ]  # fmt: skip
+            for fp, period_end in periods:
+                lag = 100 if foreign else (70 if fp == "FY" else 40)
+                as_of = period_end + dt.timedelta(days=lag)
+                filed = as_of + dt.timedelta(days=rng.randint(0, 3))
+                known = [d for d in days if d <= as_of]
+                if filed > end or not known:
+                    continue
+                seq += 1
+                accn = _accession(cik, filed.year, seq)
+                form = (
+                    ("20-F" if m["ticker"] != "BITF" else "40-F")
+                    if foreign
+                    else ("10-K" if fp == "FY" else "10-Q")
+                )
+                total = round(history[known[-1]])
+                values = (
+                    [total]
+                    if m["ticker"] != "BTDR"
+                    else [round(total * 0.45), total - round(total * 0.45)]
+                )
+                fy = year if fp != "FY" or not foreign else year
+                for v in values:
+                    facts.append({"end": as_of.isoformat(), "val": v, "accn": accn, "fy": fy, "fp": fp,
+                                  "form": form, "filed": filed.isoformat()})  # fmt: skip
+                filings.append((accn, form, filed, period_end))
+            # a monthly production update per month (8-K or 6-K) for issue #4's discovery
+            for month in range(1, 13):
+                filed = dt.date(year, month, 1) + dt.timedelta(days=rng.randint(2, 6))
+                if filed > end or (days and filed < days[0]):
+                    continue
+                seq += 1
+                filings.append(
+                    (_accession(cik, filed.year, seq), "6-K" if foreign else "8-K", filed, filed)
+                )
+        companyfacts = {
+            "cik": cik,
+            "entityName": m["company_name"],
+            "facts": {"dei": {"EntityCommonStockSharesOutstanding": {
+                "label": "Entity Common Stock, Shares Outstanding",
+                "description": "SAMPLE DATA",
+                "units": {"shares": facts},
+            }}} if facts else {},
+        }  # fmt: skip
+        (sec / "companyfacts" / f"CIK{cik:010d}.json").write_text(json.dumps(companyfacts))
+        filings.sort(key=lambda f: f[2], reverse=True)
+        recent = {
+            "accessionNumber": [f[0] for f in filings],
+            "filingDate": [f[2].isoformat() for f in filings],
+            "reportDate": [f[3].isoformat() for f in filings],
+            "form": [f[1] for f in filings],
+            "items": ["7.01,9.01" if f[1] == "8-K" else "" for f in filings],
+            "primaryDocument": [f"{m['ticker'].lower()}-{f[2]:%Y%m%d}.htm" for f in filings],
+        }
+        submissions = {
+            "cik": f"{cik:010d}", "name": m["company_name"], "tickers": [m["ticker"]],
+            "exchanges": [m["exchange"]], "filings": {"recent": recent, "files": []},
+        }  # fmt: skip
+        (sec / "submissions" / f"CIK{cik:010d}.json").write_text(json.dumps(submissions))

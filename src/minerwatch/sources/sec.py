@@ -1,0 +1,253 @@
+"""SEC EDGAR: ``company_tickers.json``, ``submissions`` and ``companyfacts`` through one client.
+
+Fair access: every request carries the configured User-Agent (MINERWATCH_SEC_USER_AGENT; without
+it nothing is sent) and the whole pipeline stays under MINERWATCH_SEC_MAX_RPS (≤ 10/s): SEC tasks
+run in the Airflow pool ``sec_api`` with SEC_POOL_SLOTS slots, and each process spaces its own
+requests by SEC_POOL_SLOTS / max_rps seconds — so all tasks together never exceed the limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from minerwatch.errors import ConfigurationError, SourceError
+from minerwatch.http import HttpClient
+from minerwatch.lake import Lake, RawObject
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from minerwatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "sec"
+SEC_POOL = "sec_api"
+SEC_POOL_SLOTS = 2
+SHARES_TAG = "EntityCommonStockSharesOutstanding"
+ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
+
+
+def cik10(cik: int | str) -> str:
+    text = str(cik).strip().lstrip("0") or "0"
+    if not text.isdigit() or len(text) > 10:
+        raise ValueError(f"CIK {cik!r} is not a number of at most 10 digits")
+    return text.zfill(10)
+
+
+class SecClient:
+    def __init__(self, settings: Settings, client: HttpClient | None = None):
+        if not settings.sec_user_agent:
+            raise ConfigurationError(
+                "SEC requests need a declared User-Agent with contact details: set "
+                "MINERWATCH_SEC_USER_AGENT, e.g. 'Jane Doe jane@example.com' "
+                "(https://www.sec.gov/os/accessing-edgar-data). No request was sent."
+            )
+        self.settings = settings
+        self.http = client or HttpClient(
+            timeout_s=settings.http_timeout_s,
+            max_retries=settings.http_max_retries,
+            backoff_s=settings.http_backoff_s,
+            headers={"User-Agent": settings.sec_user_agent, "Accept-Encoding": "gzip, deflate"},
+            min_interval_s=SEC_POOL_SLOTS / settings.sec_max_rps,
+        )
+
+    def _land(self, lake: Lake, dataset: str, url: str, day: dt.date, **meta) -> RawObject:
+        resp = self.http.get(url)
+        _json(resp.body, resp.url)
+        side = {
+            "source": SOURCE, "dataset": dataset, "url": resp.url, "params": None,
+            "status": resp.status, "fetched_at": resp.fetched_at, "attempts": resp.attempts,
+            **meta,
+        }  # fmt: skip
+        return lake.put_raw(SOURCE, dataset, day, resp.body, side)
+
+    def company_tickers(self, lake: Lake, day: dt.date) -> RawObject:
+        return self._land(
+            lake, "company_tickers", f"{self.settings.sec_www_url}/files/company_tickers.json", day
+        )
+
+    def submissions(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
+        c = cik10(cik)
+        url = f"{self.settings.sec_data_url}/submissions/CIK{c}.json"
+        return self._land(lake, "submissions", url, day, cik=c)
+
+    def companyfacts(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
+        c = cik10(cik)
+        url = f"{self.settings.sec_data_url}/api/xbrl/companyfacts/CIK{c}.json"
+        return self._land(lake, "companyfacts", url, day, cik=c)
+
+
+def _json(body: bytes, url: str) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        start = body[:80].decode("utf-8", "replace")
+        raise SourceError(
+            f"SEC response from {url} is not valid JSON ({exc}); starts {start!r}"
+        ) from None
+
+
+def company_tickers_frame(body: bytes, raw_key: str) -> pd.DataFrame:
+    import pandas as pd
+
+    doc = _json(body, raw_key)
+    if not isinstance(doc, dict):
+        raise SourceError(f"{raw_key}: company_tickers.json is not an object")
+    rows = []
+    for item in doc.values():
+        try:
+            rows.append(
+                {"ticker": str(item["ticker"]).upper(), "cik": cik10(item["cik_str"]),
+                 "title": str(item.get("title", "")), "raw_key": raw_key}
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SourceError(
+                f"{raw_key}: unexpected company_tickers entry {item!r} ({exc})"
+            ) from None
+    return pd.DataFrame(rows, columns=["ticker", "cik", "title", "raw_key"])
+
+
+def check_ciks(universe: list[dict[str, str]], listed: pd.DataFrame) -> list[dict[str, str]]:
+    """Compare the seed's CIKs with SEC's ticker map. Mismatches are logged loudly with both
+    values; the reviewed seed value stays in use (an SEC-side value is never used silently)."""
+    by_ticker = dict(zip(listed["ticker"], listed["cik"], strict=True))
+    out = []
+    for m in universe:
+        seed = cik10(m["cik"])
+        sec = by_ticker.get(m["ticker"].upper())
+        if sec is None:
+            status = "not_listed"
+            log.warning(
+                "CIK CHECK: %s (seed CIK %s) is not in SEC company_tickers.json (delisted or "
+                "renamed?); keeping the seed value",
+                m["ticker"],
+                seed,
+            )
+        elif sec != seed:
+            status = "mismatch"
+            log.warning(
+                "CIK CHECK MISMATCH: %s has CIK %s in the seed but %s in SEC company_tickers.json; "
+                "keeping the reviewed seed value %s — review dbt_project/seeds/miners.csv",
+                m["ticker"],
+                seed,
+                sec,
+                seed,
+            )
+        else:
+            status = "ok"
+        out.append({"ticker": m["ticker"], "seed_cik": seed, "sec_cik": sec, "status": status})
+    return out
+
+
+FILING_COLUMNS = [
+    "cik",
+    "accession",
+    "form",
+    "filing_date",
+    "report_date",
+    "primary_document",
+    "items",
+    "raw_key",
+]
+
+
+def filings_frame(body: bytes, raw_key: str) -> pd.DataFrame:
+    """The ``filings.recent`` table of a submissions document."""
+    import pandas as pd
+
+    doc = _json(body, raw_key)
+    recent = ((doc or {}).get("filings") or {}).get("recent")
+    if not isinstance(recent, dict) or "accessionNumber" not in recent:
+        raise SourceError(f"{raw_key}: submissions document has no filings.recent table")
+    n = len(recent["accessionNumber"])
+    for col in ("form", "filingDate"):
+        if len(recent.get(col, [])) != n:
+            raise SourceError(f"{raw_key}: filings.recent.{col} is not {n} long")
+
+    def col(name):
+        values = recent.get(name) or [None] * n
+        return [v if v not in ("",) else None for v in values]
+
+    df = pd.DataFrame(
+        {
+            "cik": cik10(doc["cik"]),
+            "accession": col("accessionNumber"),
+            "form": col("form"),
+            "filing_date": pd.to_datetime(pd.Series(col("filingDate"))).dt.date,
+            "report_date": pd.to_datetime(pd.Series(col("reportDate"))).dt.date,
+            "primary_document": col("primaryDocument"),
+            "items": col("items"),
+            "raw_key": raw_key,
+        }
+    )
+    return df[FILING_COLUMNS]
+
+
+SHARE_COLUMNS = [
+    "cik", "as_of_date", "shares_outstanding", "accession", "form", "filed_date", "fiscal_year",
+    "fiscal_period", "class_count", "raw_key",
+]  # fmt: skip
+
+
+def share_counts_frame(body: bytes, raw_key: str) -> pd.DataFrame:
+    """Cover-page share counts (dei:EntityCommonStockSharesOutstanding) per filing and as-of
+    date; multi-class issuers report one value per class under the same accession and date:
+    they are summed (class_count says how many)."""
+    import pandas as pd
+
+    doc = _json(body, raw_key)
+    if not isinstance(doc, dict) or "cik" not in doc:
+        raise SourceError(f"{raw_key}: companyfacts document has no 'cik'")
+    fact = ((doc.get("facts") or {}).get("dei") or {}).get(SHARES_TAG)
+    rows = []
+    if fact:
+        units = fact.get("units") or {}
+        if "shares" not in units:
+            raise SourceError(
+                f"{raw_key}: dei:{SHARES_TAG} has no 'shares' unit (units: {sorted(units)})"
+            )
+        for item in units["shares"]:
+            try:
+                rows.append(
+                    {
+                        "as_of_date": dt.date.fromisoformat(item["end"]),
+                        "shares": float(item["val"]),
+                        "accession": str(item["accn"]),
+                        "form": item.get("form"),
+                        "filed_date": dt.date.fromisoformat(item["filed"]),
+                        "fiscal_year": item.get("fy"),
+                        "fiscal_period": item.get("fp"),
+                    }
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SourceError(
+                    f"{raw_key}: unexpected {SHARES_TAG} entry {item!r} ({exc})"
+                ) from None
+    else:
+        log.info("%s: no dei:%s facts", raw_key, SHARES_TAG)
+    if not rows:
+        return pd.DataFrame(columns=SHARE_COLUMNS)
+    df = pd.DataFrame(rows)
+    keys = ["accession", "as_of_date"]
+    out = (
+        df.groupby(keys, as_index=False)
+        .agg(
+            shares_outstanding=("shares", "sum"),
+            class_count=("shares", "size"),
+            form=("form", "first"),
+            filed_date=("filed_date", "first"),
+            fiscal_year=("fiscal_year", "first"),
+            fiscal_period=("fiscal_period", "first"),
+        )
+        .sort_values(["filed_date", "as_of_date", "accession"])
+    )
+    out["cik"] = cik10(doc["cik"])
+    out["raw_key"] = raw_key
+    out["fiscal_year"] = pd.to_numeric(out["fiscal_year"]).astype("Int64")
+    out["class_count"] = out["class_count"].astype("int64")
+    return out[SHARE_COLUMNS].reset_index(drop=True)

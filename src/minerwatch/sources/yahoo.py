@@ -1,0 +1,199 @@
+"""Yahoo Finance v8 chart: daily OHLCV with split and dividend events, no key (rate-limited).
+
+Yahoo's ``close`` is split-adjusted and ``adjclose`` is split- and dividend-adjusted, both as of
+the moment of the fetch. We keep ``adjclose`` for returns and reconstruct the as-traded close by
+undoing every split inside the fetched window that happened after the day. Each run fetches the
+whole history window (MINERWATCH_HISTORY_START..date), so the splits that adjusted a batch are
+the splits the batch lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from minerwatch.errors import SourceError
+from minerwatch.http import HttpClient
+from minerwatch.lake import Lake, RawObject, key_part
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from minerwatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "yahoo"
+DATASET = "chart_daily"
+# Yahoo answers 401 (invalid crumb) and 429 under load: both are retried with backoff + jitter.
+RETRY_STATUS = frozenset({401, 429, 500, 502, 503, 504})
+COLUMNS = [
+    "ticker", "date_day", "open", "high", "low", "close", "adj_close", "volume",
+    "split_ratio", "close_as_traded", "raw_key",
+]  # fmt: skip
+
+
+def _epoch(day: dt.date) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+
+def request(ticker: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, str]]:
+    path = f"/v8/finance/chart/{quote(ticker, safe='')}"
+    params = {
+        "period1": str(_epoch(start)),
+        "period2": str(_epoch(end + dt.timedelta(days=1))),  # exclusive: include `end`
+        "interval": "1d",
+        "events": "split,div",
+        "includeAdjustedClose": "true",
+    }
+    return path, params
+
+
+def client_for(settings: Settings) -> HttpClient:
+    return HttpClient(
+        timeout_s=settings.http_timeout_s,
+        max_retries=settings.http_max_retries,
+        backoff_s=settings.http_backoff_s,
+        retry_status=RETRY_STATUS,
+    )
+
+
+def extract(
+    settings: Settings,
+    lake: Lake,
+    *,
+    ticker: str,
+    start: dt.date,
+    end: dt.date,
+    ingest_date: dt.date,
+    client: HttpClient | None = None,
+) -> RawObject:
+    key_part(ticker, "ticker")
+    client = client or client_for(settings)
+    path, params = request(ticker, start, end)
+    resp = client.get(settings.yahoo_url + path, params=params)
+    parse(resp.body, resp.url, ticker)  # reject before landing anything unusable
+    meta = {
+        "source": SOURCE,
+        "dataset": DATASET,
+        "ticker": ticker,
+        "url": resp.url,
+        "params": params,
+        "status": resp.status,
+        "fetched_at": resp.fetched_at,
+        "attempts": resp.attempts,
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+    }
+    return lake.put_raw(SOURCE, f"{DATASET}", ingest_date, resp.body, meta)
+
+
+def parse(body: bytes, url: str, ticker: str) -> dict[str, Any]:
+    """Check the chart document's shape; return ``chart.result[0]``."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        start = body[:80].decode("utf-8", "replace")
+        raise SourceError(
+            f"Yahoo response from {url} is not valid JSON ({exc}); starts {start!r}"
+        ) from None
+    chart = doc.get("chart") if isinstance(doc, dict) else None
+    if not isinstance(chart, dict):
+        raise SourceError(f"Yahoo response from {url} has no 'chart' object")
+    if chart.get("error"):
+        err = chart["error"]
+        desc = err.get("description") if isinstance(err, dict) else err
+        raise SourceError(f"Yahoo returned an error for {ticker} ({url}): {desc}")
+    results = chart.get("result")
+    if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+        raise SourceError(f"Yahoo response for {ticker} ({url}) has no chart.result")
+    result = results[0]
+    symbol = (result.get("meta") or {}).get("symbol")
+    if symbol and symbol.upper() != ticker.upper():
+        raise SourceError(f"Yahoo response from {url} is for {symbol!r}, expected {ticker!r}")
+    stamps = result.get("timestamp") or []
+    quote_ = ((result.get("indicators") or {}).get("quote") or [{}])[0]
+    if not isinstance(stamps, list) or not isinstance(quote_, dict):
+        raise SourceError(f"Yahoo response for {ticker} ({url}): timestamp/indicators malformed")
+    for field in ("open", "high", "low", "close", "volume"):
+        values = quote_.get(field, [] if not stamps else None)
+        if not isinstance(values, list) or len(values) != len(stamps):
+            raise SourceError(
+                f"Yahoo response for {ticker} ({url}): indicators.quote.{field} missing or "
+                f"not {len(stamps)} long"
+            )
+    return result
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SourceError(f"non-numeric price value {value!r}")
+    return float(value) if math.isfinite(value) else None
+
+
+def to_frame(body: bytes, raw_key: str, ticker: str) -> pd.DataFrame:
+    """Typed daily rows (all-null rows dropped) with the as-traded close reconstructed."""
+    import pandas as pd
+
+    result = parse(body, raw_key, ticker)
+    meta = result.get("meta") or {}
+    tz = ZoneInfo(meta.get("exchangeTimezoneName") or "UTC")
+    stamps = result.get("timestamp") or []
+    q = ((result.get("indicators") or {}).get("quote") or [{}])[0]
+    adj = ((result.get("indicators") or {}).get("adjclose") or [{}])[0].get("adjclose")
+    splits: dict[dt.date, float] = {}
+    for item in ((result.get("events") or {}).get("splits") or {}).values():
+        day = dt.datetime.fromtimestamp(int(item["date"]), tz=tz).date()
+        num, den = float(item["numerator"]), float(item["denominator"])
+        if num <= 0 or den <= 0:
+            raise SourceError(f"{raw_key}: split on {day} has ratio {num}:{den}")
+        splits[day] = splits.get(day, 1.0) * num / den
+    rows, dropped = [], 0
+    for i, ts in enumerate(stamps):
+        day = dt.datetime.fromtimestamp(int(ts), tz=tz).date()
+        vals = {f: _number(q[f][i]) for f in ("open", "high", "low", "close", "volume")}
+        if vals["close"] is None:
+            dropped += 1
+            continue
+        rows.append(
+            {
+                "ticker": ticker,
+                "date_day": day,
+                **vals,
+                "adj_close": _number(adj[i]) if isinstance(adj, list) and i < len(adj) else None,
+                "split_ratio": splits.get(day),
+                "raw_key": raw_key,
+            }
+        )
+    if dropped:
+        log.info("%s: dropped %d day(s) with no close (Yahoo null rows)", ticker, dropped)
+    df = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "close_as_traded"])
+    df = df.sort_values("date_day").drop_duplicates("date_day", keep="last").reset_index(drop=True)
+    df["close_as_traded"] = df["close"] * later_split_factor(df["date_day"], splits)
+    if df["adj_close"].isna().all():
+        df["adj_close"] = df[
+            "close"
+        ]  # no dividends reported: split-adjusted close is the total return
+    return df[COLUMNS]
+
+
+def later_split_factor(days, splits: dict[dt.date, float]):
+    """For each day, the product of split ratios (new shares per old) of splits after it:
+    multiplying a split-adjusted price by it gives the price as traded that day."""
+    import pandas as pd
+
+    factors = []
+    for day in days:
+        f = 1.0
+        for split_day, ratio in splits.items():
+            if split_day > day:
+                f *= ratio
+        factors.append(f)
+    return pd.Series(factors, index=getattr(days, "index", None), dtype="float64")
