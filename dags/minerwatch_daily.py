@@ -50,27 +50,27 @@ SEC_POOL = "sec_api"  # with the per-process limiter, keeps all SEC calls under 
 def minerwatch_daily():
     @task(outlets=[RAW_COINMETRICS], **NETWORK_RETRIES)
     def extract_coinmetrics(logical_date=None) -> list[str]:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.extract_coinmetrics(logical_date)
+        return tasks.run(pipeline.extract_coinmetrics, logical_date)
 
     @task(outlets=[STAGED_COINMETRICS])
     def stage_coinmetrics(raw_keys: list[str], logical_date=None) -> str:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.stage_coinmetrics(logical_date, raw_keys)
+        return tasks.run(pipeline.stage_coinmetrics, logical_date, raw_keys)
 
     @task(outlets=[RAW_MEMPOOL], **NETWORK_RETRIES)
     def extract_mempool_difficulty(logical_date=None) -> list[str]:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.extract_mempool_difficulty(logical_date)
+        return tasks.run(pipeline.extract_mempool_difficulty, logical_date)
 
     @task(outlets=[STAGED_MEMPOOL])
     def stage_mempool_difficulty(raw_keys: list[str], logical_date=None) -> str:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.stage_mempool_difficulty(logical_date, raw_keys)
+        return tasks.run(pipeline.stage_mempool_difficulty, logical_date, raw_keys)
 
     @task
     def price_tickers() -> list[str]:
@@ -80,21 +80,21 @@ def minerwatch_daily():
 
     @task(outlets=[RAW_PRICES], **NETWORK_RETRIES)
     def extract_prices(ticker: str, logical_date=None) -> dict:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.extract_prices(logical_date, ticker)
+        return tasks.run(pipeline.extract_prices, logical_date, ticker)
 
     @task(outlets=[STAGED_PRICES])
     def stage_prices(batches: list[dict], logical_date=None) -> list[str]:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.stage_prices(logical_date, list(batches))
+        return tasks.run(pipeline.stage_prices, logical_date, list(batches))
 
     @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
     def extract_sec_company_tickers(logical_date=None) -> str:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.extract_sec_company_tickers(logical_date)
+        return tasks.run(pipeline.extract_sec_company_tickers, logical_date)
 
     @task
     def check_sec_ciks(raw_key: str, logical_date=None) -> list[str]:
@@ -105,15 +105,15 @@ def minerwatch_daily():
 
     @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
     def extract_sec_company(cik: str, logical_date=None) -> dict:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.extract_sec_company(logical_date, cik)
+        return tasks.run(pipeline.extract_sec_company, logical_date, cik)
 
     @task(outlets=[STAGED_SEC])
     def stage_sec(batches: list[dict], logical_date=None) -> list[str]:
-        from minerwatch import pipeline
+        from minerwatch import pipeline, tasks
 
-        return pipeline.stage_sec(logical_date, list(batches))
+        return tasks.run(pipeline.stage_sec, logical_date, list(batches))
 
     @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def dbt_build() -> None:

@@ -97,6 +97,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         retry_status: frozenset[int] | set[int] = RETRY_STATUS,
         min_interval_s: float = 0.0,
+        limiter: RateLimiter | None = None,
         sleep=time.sleep,
     ):
         import requests
@@ -110,7 +111,9 @@ class HttpClient:
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.retry_status = frozenset(retry_status)
-        self.limiter = RateLimiter(min_interval_s, sleep) if min_interval_s > 0 else None
+        self.limiter = limiter or (
+            RateLimiter(min_interval_s, sleep) if min_interval_s > 0 else None
+        )
         self._sleep = sleep
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

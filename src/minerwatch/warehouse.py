@@ -59,8 +59,13 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> None:
         )
 
 
-def build(settings: Settings | None = None) -> None:
-    run_dbt(["build", "--fail-fast"], settings)
+def build(settings: Settings | None = None, select: str | None = None) -> None:
+    """``dbt build`` (models, seeds, data and unit tests), optionally of a selection only, e.g.
+    ``+fct_network_daily`` (tests that also need unselected models are skipped)."""
+    args = ["build", "--fail-fast"]
+    if select:
+        args += ["--select", select, "--indirect-selection", "cautious"]
+    run_dbt(args, settings)
 
 
 def query(sql: str, params: list[Any] | None = None, settings: Settings | None = None):

@@ -31,6 +31,11 @@ def _mart_digest(path):
     return hashlib.sha256(repr(rows).encode()).hexdigest(), len(rows)
 
 
+@pytest.fixture(autouse=True)
+def _sec_user_agent(env, monkeypatch):
+    monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
+
+
 def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, replay):
     settings = load()
     lake_root = env / "lake"
@@ -40,7 +45,8 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, rep
     assert any("start_time=2009-01-03" in r for r in replay.requests)  # genesis on an empty lake
     first_files = _lake_files(lake_root)
     raw = [k for k in first_files if k.startswith("raw/") and not k.endswith(".meta.json")]
-    assert len(raw) == 2
+    # network 2, prices 14 miners + BTC-USD, SEC company_tickers + 14 × (submissions, companyfacts)
+    assert len(raw) == 2 + 15 + 1 + 28
     digest, rows = _mart_digest(settings.warehouse)
     assert rows == (DAY - dt.date(2009, 1, 3)).days + 1
 
@@ -57,6 +63,7 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, rep
     assert {"staging", "intermediate", "marts"} <= schemas
     assert last[0] > 0 and last[1] > 0 and last[2] > 0 and last[3] > 1
     assert last[5] in first_files  # the mart row points at the raw object it came from
+    _check_market_marts(settings.warehouse, first_files)
 
     # the same date again: no new raw objects, the same bytes everywhere, the same mart
     replay.requests.clear()
@@ -84,3 +91,37 @@ def test_failed_gate_fails_the_run_and_keeps_the_last_good_mart(airflow_db, env,
     assert run_dag(DAY + dt.timedelta(days=1)).endswith("failed")
     assert _mart_digest(settings.warehouse) == good
     assert list((env / "lake" / "quarantine").rglob("validation_result.json"))
+
+
+def _check_market_marts(path, lake_files):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for table in ("fct_miner_market_daily", "fct_sector_daily", "fct_miner_performance_monthly",
+                      "fct_sector_monthly", "dim_miners"):  # fmt: skip
+            assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0, table
+        # a market cap traces to its close (raw price response) and its share-count filing
+        ticker, close, shares, mcap, accession, url, price_key = con.execute(
+            "select ticker, close_usd, shares_outstanding, market_cap_usd, shares_source, "
+            "shares_source_url, price_raw_key from marts.fct_miner_market_daily "
+            "where date_day = (select max(date_day) from marts.fct_miner_market_daily) "
+            "and ticker = 'MARA'"
+        ).fetchone()
+        assert mcap == pytest.approx(close * shares)
+        assert price_key in lake_files
+        assert accession.replace("-", "") in url
+        filed = con.execute(
+            "select count(*) from staging.stg_sec__share_counts where accession = ?", [accession]
+        ).fetchone()[0]
+        assert filed >= 1
+        members = con.execute(
+            "select miners_count from marts.fct_sector_daily order by date_day desc limit 1"
+        ).fetchone()[0]
+        assert members == 14
+        assert (
+            con.execute(
+                "select count(*) from marts.dim_miners where cik_check_status = 'ok'"
+            ).fetchone()[0]
+            == 14
+        )
+    finally:
+        con.close()

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-NETWORK_TASKS = {"extract_coinmetrics", "extract_mempool_difficulty"}
+NETWORK_TASKS = {
+    "extract_coinmetrics",
+    "extract_mempool_difficulty",
+    "extract_prices",
+    "extract_sec_company_tickers",
+    "extract_sec_company",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +50,16 @@ def test_structure(dagbag):
     up = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
     assert up["stage_coinmetrics"] == {"extract_coinmetrics"}
     assert up["stage_mempool_difficulty"] == {"extract_mempool_difficulty"}
-    assert up["dbt_build"] == {"stage_coinmetrics", "stage_mempool_difficulty"}
+    assert up["dbt_build"] == {
+        "stage_coinmetrics",
+        "stage_mempool_difficulty",
+        "stage_prices",
+        "stage_sec",
+    }
+    assert up["extract_prices"] == {"price_tickers"}
+    assert up["extract_sec_company"] == {"check_sec_ciks"}
+    assert dag.get_task("extract_sec_company").pool == "sec_api"
+    assert dag.get_task("extract_sec_company_tickers").pool == "sec_api"
     assert up["headline"] == {"dbt_build"}
     assert dag.get_task("dbt_build").pool == "minerwatch_warehouse"
     # on Celery, warehouse readers/writers go to the one worker that holds the DuckDB file

@@ -101,7 +101,7 @@ def test_mart_reproduces_the_real_coinmetrics_rows(env, real_server):
     keys = pipeline.extract_coinmetrics(LAST_REAL)
     pipeline.stage_coinmetrics(LAST_REAL, keys)
     pipeline.stage_mempool_difficulty(LAST_REAL, pipeline.extract_mempool_difficulty(LAST_REAL))
-    warehouse.build()
+    warehouse.build(select="+fct_network_daily")
 
     con = duckdb.connect(str(load().warehouse), read_only=True)
     mart = {

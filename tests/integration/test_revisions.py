@@ -21,7 +21,7 @@ def test_revised_day_lands_beside_the_original_and_the_mart_shows_it(env, replay
     first_keys = pipeline.extract_coinmetrics(DAY)
     pipeline.stage_coinmetrics(DAY, first_keys)
     pipeline.stage_mempool_difficulty(DAY, pipeline.extract_mempool_difficulty(DAY))
-    warehouse.build()
+    warehouse.build(select="+fct_network_daily")
     lake = Lake(load())
     original = {k: lake.read_bytes(k) for k in first_keys}
 
@@ -48,7 +48,7 @@ def test_revised_day_lands_beside_the_original_and_the_mart_shows_it(env, replay
     new_keys = pipeline.extract_coinmetrics(nxt)
     assert set(new_keys).isdisjoint(first_keys)
     pipeline.stage_coinmetrics(nxt, new_keys)
-    warehouse.build()
+    warehouse.build(select="+fct_network_daily")
 
     assert all(lake.read_bytes(k) == b for k, b in original.items())  # nothing landed is changed
     con = duckdb.connect(str(load().warehouse), read_only=True)

@@ -56,7 +56,7 @@ def test_pipeline_on_s3_lands_stages_and_builds(s3_env, seaweedfs, replay):
     assert raw_after == raw_before
 
     # dbt reads the staged Parquet from S3 through the registered s3fs filesystem
-    warehouse.build(settings)
+    warehouse.build(settings, select="+fct_network_daily")
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     n, last = con.execute("select count(*), max(date_day) from marts.fct_network_daily").fetchone()
     con.close()

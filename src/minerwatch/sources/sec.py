@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from minerwatch.errors import ConfigurationError, SourceError
-from minerwatch.http import HttpClient
+from minerwatch.http import HttpClient, RateLimiter
 from minerwatch.lake import Lake, RawObject
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,6 +30,14 @@ SEC_POOL = "sec_api"
 SEC_POOL_SLOTS = 2
 SHARES_TAG = "EntityCommonStockSharesOutstanding"
 ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
+_LIMITERS: dict[float, RateLimiter] = {}  # one per process: every SecClient here shares it
+
+
+def process_limiter(max_rps: float) -> RateLimiter:
+    interval = SEC_POOL_SLOTS / max_rps
+    if interval not in _LIMITERS:
+        _LIMITERS[interval] = RateLimiter(interval)
+    return _LIMITERS[interval]
 
 
 def cik10(cik: int | str) -> str:
@@ -53,7 +61,7 @@ class SecClient:
             max_retries=settings.http_max_retries,
             backoff_s=settings.http_backoff_s,
             headers={"User-Agent": settings.sec_user_agent, "Accept-Encoding": "gzip, deflate"},
-            min_interval_s=SEC_POOL_SLOTS / settings.sec_max_rps,
+            limiter=process_limiter(settings.sec_max_rps),
         )
 
     def _land(self, lake: Lake, dataset: str, url: str, day: dt.date, **meta) -> RawObject:
