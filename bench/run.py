@@ -49,6 +49,7 @@ def _run(rec: Path, workdir: Path) -> tuple[float, float]:
         }
     )
     env.setdefault("AIRFLOW_HOME", str(REPO / ".airflow"))
+    env.setdefault("MINERWATCH_SEC_USER_AGENT", "minerwatch bench bench@example.invalid")
     out = subprocess.run(
         [sys.executable, "-c", RUN_ONE, str(rec), DAY.isoformat(), "2"],
         env=env,
