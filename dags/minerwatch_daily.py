@@ -24,6 +24,7 @@ RAW_PRICES = Asset("minerwatch://lake/raw/market/prices_daily")
 STAGED_PRICES = Asset("minerwatch://lake/staged/market/prices_daily")
 RAW_SEC = Asset("minerwatch://lake/raw/sec")
 STAGED_SEC = Asset("minerwatch://lake/staged/sec/share_counts")
+STAGED_PRODUCTION = Asset("minerwatch://lake/staged/sec/production_updates")
 WAREHOUSE = Asset("minerwatch://warehouse/marts")
 
 NETWORK_RETRIES = {
@@ -115,6 +116,18 @@ def minerwatch_daily():
 
         return tasks.run(pipeline.stage_sec, logical_date, list(batches))
 
+    @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
+    def extract_production_updates(cik: str, logical_date=None) -> dict:
+        from minerwatch import pipeline, tasks
+
+        return tasks.run(pipeline.extract_production_updates, logical_date, cik)
+
+    @task(outlets=[STAGED_PRODUCTION])
+    def stage_production_updates(batches: list[dict], logical_date=None) -> list[str]:
+        from minerwatch import pipeline, tasks
+
+        return tasks.run(pipeline.stage_production_updates, logical_date, list(batches))
+
     @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def dbt_build() -> None:
         from minerwatch import warehouse
@@ -135,8 +148,11 @@ def minerwatch_daily():
     staged_prices = stage_prices(extract_prices.expand(ticker=price_tickers()))
     ciks = check_sec_ciks(extract_sec_company_tickers())
     staged_sec = stage_sec(extract_sec_company.expand(cik=ciks))
+    production = extract_production_updates.expand(cik=ciks)
+    staged_sec >> production  # discovery reads the filings list staged_sec writes
+    staged_production = stage_production_updates(production)
     build = dbt_build()
-    [staged_cm, staged_mp, staged_prices, staged_sec] >> build >> headline()
+    [staged_cm, staged_mp, staged_prices, staged_sec, staged_production] >> build >> headline()
 
 
 minerwatch_daily()

@@ -291,3 +291,198 @@ def share_check_frame(counts: pd.DataFrame) -> pd.DataFrame:
     lag = pd.to_datetime(out["filed_date"]) - pd.to_datetime(out["as_of_date"])
     out["filing_lag_days"] = lag.dt.days.astype("float64")
     return out
+
+
+# -- SEC production updates (exhibit 99.x of 8-K / 6-K) -------------------------------------
+PRODUCTION_FORMS = {"8-K", "8-K/A", "6-K", "6-K/A"}
+
+
+def _staged_frames(lake: Lake, source: str, dataset: str, before: dt.date, cik: str | None = None):
+    import pandas as pd
+
+    frames = []
+    for part_date, key in lake.staged_partitions(source, dataset):
+        if part_date < before and (cik is None or f"/cik={cik}/" in key):
+            frames.append(lake.read_parquet(key))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def production_candidates(lake: Lake, day: dt.date, cik: str, start: dt.date) -> list[dict]:
+    """8-K (items 7.01/8.01) and 6-K filings of ``cik`` filed start..day, minus the accessions
+    processed by runs before ``day`` (so a rerun of a date repeats exactly its own work)."""
+    from minerwatch.sources import sec
+
+    key = lake.staged_key(sec.SOURCE, "filings", day)
+    if not lake.exists(key):
+        raise MinerwatchError(f"no staged SEC filings for {day}: stage_sec must run first")
+    filings = lake.read_parquet(key)
+    filings = filings[filings["cik"] == cik]
+    done = _staged_frames(lake, sec.SOURCE, "production_documents", day, cik)
+    seen = set(done["accession"]) if not done.empty else set()
+    out = []
+    for row in filings.itertuples(index=False):
+        filed = as_day(row.filing_date)
+        items = row.items or ""
+        if row.form not in PRODUCTION_FORMS or not start <= filed <= day or row.accession in seen:
+            continue
+        if row.form.startswith("8-K") and not ({"7.01", "8.01"} & set(items.split(","))):
+            continue
+        out.append({"accession": row.accession, "form": row.form, "filed_date": filed.isoformat()})
+    return out
+
+
+def extract_production_updates(logical_date, cik: str, settings: Settings | None = None) -> dict:
+    """Discover the exhibit 99.x documents of new 8-K/6-K filings and land them write-once."""
+    import time
+
+    from minerwatch.sources import production
+    from minerwatch.sources.sec import SecClient, cik10
+
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    cik = cik10(cik)
+    client = SecClient(settings)
+    candidates = production_candidates(lake, day, cik, settings.history_start)
+    documents, started = [], time.monotonic()
+    for i, filing in enumerate(candidates, 1):
+        acc = filing["accession"]
+        folder = f"/Archives/edgar/data/{int(cik)}/{acc.replace('-', '')}"
+        index = client.archive(
+            lake, day, "filing_index", f"{folder}/{acc}-index.htm", cik=cik, accession=acc
+        )
+        entries = production.exhibits_99(production.parse_filing_index(lake.read_bytes(index.key)))
+        if not entries:
+            documents.append({**filing, "document": None, "url": None, "raw_key": None})
+        for entry in entries:
+            path = (
+                entry.href if entry.href.startswith("/Archives/") else f"{folder}/{entry.document}"
+            )
+            obj = client.archive(
+                lake, day, "exhibits", path, cik=cik, accession=acc, exhibit=entry.type
+            )
+            documents.append(
+                {
+                    **filing,
+                    "document": entry.document,
+                    "url": f"https://www.sec.gov{path}",
+                    "raw_key": obj.key,
+                }
+            )
+        if i % 25 == 0 or i == len(candidates):
+            rate = i / max(time.monotonic() - started, 1e-9)
+            log.info(
+                "CIK %s: %d/%d filings checked (%.1f filings/s)", cik, i, len(candidates), rate
+            )
+    return {"cik": cik, "documents": documents, "filings_checked": len(candidates)}
+
+
+PRODUCTION_COLUMNS = [
+    "cik", "accession", "form", "filed_date", "document", "source_url", "period_month", "metric",
+    "hashrate_kind", "value", "reported_value", "reported_unit", "evidence", "method", "raw_key",
+]  # fmt: skip
+DOCUMENT_COLUMNS = [
+    "cik",
+    "accession",
+    "form",
+    "filed_date",
+    "document",
+    "source_url",
+    "period_month",
+    "status",
+    "reason",
+    "figures",
+    "raw_key",
+]
+
+
+def production_frames(lake: Lake, batch: dict):
+    import pandas as pd
+
+    from minerwatch.sources import production
+
+    figures, docs = [], []
+    for d in batch["documents"]:
+        base = {"cik": batch["cik"], "accession": d["accession"], "form": d["form"],
+                "filed_date": d["filed_date"], "document": d["document"], "source_url": d["url"],
+                "raw_key": d["raw_key"]}  # fmt: skip
+        if d["raw_key"] is None:
+            docs.append(
+                {
+                    **base,
+                    "period_month": None,
+                    "status": "unparsed",
+                    "reason": "no exhibit 99.x",
+                    "figures": 0,
+                }
+            )
+            continue
+        parsed = production.parse_document(lake.read_bytes(d["raw_key"]))
+        for f in parsed.figures:
+            figures.append({**base, "period_month": parsed.period_month, "metric": f.metric,
+                            "hashrate_kind": f.hashrate_kind, "value": f.value,
+                            "reported_value": f.reported_value, "reported_unit": f.reported_unit,
+                            "evidence": f.evidence, "method": f.method})  # fmt: skip
+        status = "parsed" if parsed.figures else "unparsed"
+        if status == "unparsed":
+            log.info(
+                "unparsed: %s %s (%s): %s",
+                batch["cik"],
+                d["accession"],
+                d["document"],
+                parsed.unparsed_reason,
+            )
+        docs.append({**base, "period_month": parsed.period_month, "status": status,
+                     "reason": parsed.unparsed_reason, "figures": len(parsed.figures)})  # fmt: skip
+    fig_df = pd.DataFrame(figures, columns=PRODUCTION_COLUMNS)
+    doc_df = pd.DataFrame(docs, columns=DOCUMENT_COLUMNS)
+    for df in (fig_df, doc_df):
+        for col in ("filed_date", "period_month"):
+            df[col] = pd.to_datetime(df[col])
+        for col in ("cik", "accession", "form", "document", "source_url", "raw_key"):
+            df[col] = df[col].astype("string")
+    for col in ("metric", "hashrate_kind", "reported_unit", "evidence", "method"):
+        fig_df[col] = fig_df[col].astype("string")
+    for col in ("value", "reported_value"):
+        fig_df[col] = fig_df[col].astype("float64")
+    doc_df["status"] = doc_df["status"].astype("string")
+    doc_df["reason"] = doc_df["reason"].astype("string")
+    doc_df["figures"] = doc_df["figures"].astype("int64")
+    return fig_df, doc_df
+
+
+def production_check_frame(figures, day: dt.date):
+    """Figures plus the columns the GX suite checks."""
+    import pandas as pd
+
+    out = figures.copy()
+    out["hashrate_ehs_value"] = out["value"].where(out["metric"] == "hashrate_ehs")
+    filed_month = out["filed_date"].dt.to_period("M")
+    period = out["period_month"].dt.to_period("M")
+    out["months_before_filing"] = (
+        (filed_month - period).apply(lambda x: x.n if pd.notna(x) else None).astype("float64")
+    )
+    out["months_after_run"] = (
+        (period - pd.Period(day, "M"))
+        .apply(lambda x: x.n if pd.notna(x) else None)
+        .astype("float64")
+    )
+    return out
+
+
+def stage_production_updates(
+    logical_date, batches: list[dict], settings: Settings | None = None
+) -> list[str]:
+    from minerwatch.sources import sec
+
+    settings, lake = _context(settings)
+    day = as_day(logical_date)
+    items = []
+    for b in batches:
+        figures, docs = production_frames(lake, b)
+        lake.write_staged(sec.SOURCE, "production_documents", day, docs, {"cik": b["cik"]})
+        keys = [d["raw_key"] for d in b["documents"] if d["raw_key"]]
+        items.append((b["cik"], production_check_frame(figures, day), keys))
+    return _stage_each(
+        lake, day, sec.SOURCE, "production_updates", "sec_production_updates", items,
+        lambda cik: {"cik": cik},
+    )  # fmt: skip

@@ -210,6 +210,8 @@ class ReplayServer:
             sec_path = "submissions/" + path.rsplit("/", 1)[-1]
         elif re.fullmatch(r"/api/xbrl/companyfacts/CIK\d{10}\.json", path):
             sec_path = "companyfacts/" + path.rsplit("/", 1)[-1]
+        elif re.fullmatch(r"/Archives/edgar/data/\d+/\d{18}/[A-Za-z0-9_.-]+", path):
+            sec_path = "archives/" + path[len("/Archives/edgar/data/") :]
         if sec_path is not None:
             with self._lock:
                 self.sec_request_times.append(time.monotonic())
@@ -222,7 +224,8 @@ class ReplayServer:
             if body is None:
                 self._send(h, 404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
             else:
-                self._send(h, 200, body, "application/json")
+                ctype = "text/html" if sec_path.endswith(".htm") else "application/json"
+                self._send(h, 200, body, ctype)
             return
         if parts.path == CM_PREFIX + "/timeseries/asset-metrics":
             status, doc = self._asset_metrics(query)

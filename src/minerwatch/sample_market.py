@@ -188,16 +188,32 @@ def write_market_recording(
         w = csv.writer(fh)
         w.writerow(["ticker", "date", "numerator", "denominator"])
         w.writerows(split_rows)
-    _write_sec(directory / "sec", miners, shares_history, end, rng)
+    monthly = _network_months(network_rows)
+    _write_sec(directory / "sec", miners, shares_history, end, rng, monthly)
 
 
-def _write_sec(sec: Path, miners, shares_history, end: dt.date, rng: random.Random) -> None:
+def _network_months(network_rows) -> dict[dt.date, tuple[float, float]]:
+    """Monthly (mean hash rate EH/s, issuance BTC) of the sample network."""
+    sums: dict[dt.date, list[float]] = {}
+    for r in network_rows:
+        day = dt.date.fromisoformat(r["time"])
+        acc = sums.setdefault(day.replace(day=1), [0.0, 0.0, 0.0])
+        acc[0] += float(r["HashRate"]) / 1e6
+        acc[1] += float(r["IssTotNtv"])
+        acc[2] += 1
+    return {m: (a[0] / a[2], a[1]) for m, a in sums.items()}
+
+
+def _write_sec(
+    sec: Path, miners, shares_history, end: dt.date, rng: random.Random, monthly
+) -> None:
     (sec / "submissions").mkdir(parents=True, exist_ok=True)
     (sec / "companyfacts").mkdir(parents=True, exist_ok=True)
     tickers = {str(i): {"cik_str": int(m["cik"]), "ticker": m["ticker"], "title": m["company_name"]}
                for i, m in enumerate(miners)}  # fmt: skip
     tickers[str(len(miners))] = {"cik_str": 320193, "ticker": "AAPL", "title": "Apple Inc."}
     (sec / "company_tickers.json").write_text(json.dumps(tickers))
+    held_btc: dict[str, float] = {}
     for m in miners:
         cik = int(m["cik"])
         foreign = m["filer_type"] == "foreign_private_issuer"
@@ -235,15 +251,25 @@ def _write_sec(sec: Path, miners, shares_history, end: dt.date, rng: random.Rand
                     facts.append({"end": as_of.isoformat(), "val": v, "accn": accn, "fy": fy, "fp": fp,
                                   "form": form, "filed": filed.isoformat()})  # fmt: skip
                 filings.append((accn, form, filed, period_end))
-            # a monthly production update per month (8-K or 6-K) for issue #4's discovery
+            # monthly production updates (8-K or 6-K, exhibit 99.1) in the last UPDATE_MONTHS
+            first_update = (end.replace(day=1) - dt.timedelta(days=31 * UPDATE_MONTHS)).replace(
+                day=1
+            )
             for month in range(1, 13):
                 filed = dt.date(year, month, 1) + dt.timedelta(days=rng.randint(2, 6))
-                if filed > end or (days and filed < days[0]):
+                if filed > end or filed < first_update or (days and filed < days[0]):
                     continue
                 seq += 1
-                filings.append(
-                    (_accession(cik, filed.year, seq), "6-K" if foreign else "8-K", filed, filed)
+                accn = _accession(cik, filed.year, seq)
+                form = "6-K" if foreign else "8-K"
+                filings.append((accn, form, filed, filed))
+                period = (filed.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+                held = held_btc.setdefault(m["ticker"], HASH_SHARE[m["ticker"]] * 40_000)
+                doc, added = _production_document(
+                    m, period, monthly.get(period), rng, held, unrelated=(seq % 7 == 0)
                 )
+                held_btc[m["ticker"]] = held + added
+                _write_archive(sec, cik, accn, form, m["ticker"], doc)
         companyfacts = {
             "cik": cik,
             "entityName": m["company_name"],
@@ -268,3 +294,89 @@ def _write_sec(sec: Path, miners, shares_history, end: dt.date, rng: random.Rand
             "exchanges": [m["exchange"]], "filings": {"recent": recent, "files": []},
         }  # fmt: skip
         (sec / "submissions" / f"CIK{cik:010d}.json").write_text(json.dumps(submissions))
+
+
+UPDATE_MONTHS = 3
+# each company's sample share of the network's hash rate (the group lands near a quarter)
+HASH_SHARE = {
+    "MARA": 0.045, "RIOT": 0.035, "CLSK": 0.04, "CORZ": 0.03, "CIFR": 0.018, "WULF": 0.015,
+    "IREN": 0.02, "BTDR": 0.015, "HUT": 0.008, "BITF": 0.015, "ARBK": 0.004, "GREE": 0.003,
+    "SDIG": 0.004, "BTBT": 0.004,
+}  # fmt: skip
+LAYOUT = {
+    "RIOT": "riot_table",
+    "MARA": "mara_prose",
+    "IREN": "iren_table",
+    "BITF": "bitf_prose",
+    "CLSK": "clsk_prose",
+}
+
+
+def _production_document(m, period, network, rng, held, unrelated=False) -> tuple[str, float]:
+    """A sample exhibit 99.1 in the layout the company uses (see tests/fixtures/production)."""
+    name = m["company_name"]
+    if unrelated or network is None:
+        return (f"<html><body><p>{name} Announces Results of Annual Meeting of Shareholders</p>"
+                "<p>All proposals were approved. SAMPLE DATA.</p></body></html>"), 0.0  # fmt: skip
+    net_ehs, issued = network
+    share = HASH_SHARE[m["ticker"]] * rng.uniform(0.93, 1.07)
+    avg = net_ehs * share
+    mined = round(issued * share * 0.97)
+    held = round(held + mined * 0.6)
+    month = f"{period:%B %Y}"
+    layout = LAYOUT.get(m["ticker"], "generic_table")
+    if layout == "riot_table":
+        deployed = avg * 1.45
+        body = (f"<p>{name} announces unaudited production and operations updates for {month}. SAMPLE DATA.</p>"
+                "<table><tr><td>Metric</td><td>" + month + "</td><td>1</td><td>Prior month</td></tr>"
+                f"<tr><td>Bitcoin Produced</td><td>{mined:,}</td><td>-</td></tr>"
+                f"<tr><td>Bitcoin Held</td><td>2</td><td>{held:,}</td><td>-</td></tr>"
+                f"<tr><td>Deployed Hash Rate - Total</td><td>2</td><td>{deployed:.1f} EH/s</td><td>-</td></tr>"
+                f"<tr><td>Avg. Operating Hash Rate - Total</td><td>3</td><td>{avg:.1f} EH/s</td><td>-</td></tr></table>")  # fmt: skip
+    elif layout == "mara_prose":
+        body = (f"<p><b>{name} Announces Bitcoin Production and Mining Operation Updates for {month}</b></p>"
+                f"<ul><li>Average Operational Hash Rate Increases to {avg:.1f} EH/s</li>"
+                f"<li>Increased BTC Holdings to {held:,} BTC</li></ul>"
+                f"<p>In the month we produced {mined:,} bitcoin. SAMPLE DATA.</p>")  # fmt: skip
+    elif layout == "iren_table":
+        body = (f"<p>{name}, {month} Monthly Investor Update. SAMPLE DATA.</p>"
+                f"<table><tr><td>Key metrics</td><td>{period:%b-%y}</td></tr>"
+                f"<tr><td>Average operating hashrate (PH/s)</td><td>{avg * 1000:,.0f}</td></tr>"
+                f"<tr><td>Bitcoin mined</td><td>{mined:,}</td></tr></table>")  # fmt: skip
+    elif layout == "bitf_prose":
+        body = (f"<p>{name} Provides {month} Production and Operations Update</p>"
+                f"<ul><li>Earned {mined:,} BTC.</li><li>Operating hashrate of {avg * 1.1:.1f} EH/s as of month end.</li>"
+                f"<li>Held {held:,} BTC at month end.</li></ul><p>SAMPLE DATA.</p>")  # fmt: skip
+    elif layout == "clsk_prose":
+        body = (f"<p>{name} Releases {month} Bitcoin Mining Update</p>"
+                f"<p>During the month, the company mined {mined:,} bitcoin and held {held:,} bitcoin at month end. "
+                f"Its energized hashrate reached {avg * 1.25:.1f} exahashes per second. SAMPLE DATA.</p>")  # fmt: skip
+    else:
+        body = (f"<p>{name} reports production results for {month}. SAMPLE DATA.</p>"
+                f"<table><tr><th>Metric</th><th>{month}</th></tr>"
+                f"<tr><td>Average operating hash rate</td><td>{avg:.2f} EH/s</td></tr>"
+                f"<tr><td>Bitcoin mined</td><td>{mined:,}</td></tr>"
+                f"<tr><td>Bitcoin held</td><td>{held:,}</td></tr></table>")  # fmt: skip
+    return f"<html><body>{body}</body></html>", mined * 0.6
+
+
+def _write_archive(sec: Path, cik: int, accn: str, form: str, ticker: str, exhibit: str) -> None:
+    """A filing folder as EDGAR serves it: the -index.htm page and the documents it lists."""
+    folder = sec / "archives" / str(cik) / accn.replace("-", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    primary, ex = f"{ticker.lower()}-{form.lower()}.htm", f"{ticker.lower()}-ex99_1.htm"
+    base = f"/Archives/edgar/data/{cik}/{accn.replace('-', '')}"
+    (folder / primary).write_text(f"<html><body><p>FORM {form}. SAMPLE DATA.</p></body></html>")
+    (folder / ex).write_text(exhibit)
+    rows = "".join(
+        f'<tr><td scope="row">{i}</td><td scope="row">{desc}</td><td scope="row"><a href="{base}/{doc}">{doc}</a></td>'
+        f'<td scope="row">{typ}</td><td scope="row">{size}</td></tr>'
+        for i, (desc, doc, typ, size) in enumerate(
+            [(form, primary, form, 1000), ("EX-99.1", ex, "EX-99.1", len(exhibit))], 1
+        )
+    )
+    (folder / f"{accn}-index.htm").write_text(
+        '<html><body><div id="formDiv"><table class="tableFile" summary="Document Format Files">'
+        '<tr><th scope="col">Seq</th><th scope="col">Description</th><th scope="col">Document</th>'
+        f'<th scope="col">Type</th><th scope="col">Size</th></tr>{rows}</table></div></body></html>'
+    )

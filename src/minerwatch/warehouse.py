@@ -100,9 +100,16 @@ select
     d.date_day as sector_date, d.miners_count, d.sector_market_cap_usd,
     d.mcap_to_remaining_btc_value, d.mcap_to_four_year_reward,
     m.month_start, m.best_ticker, m.best_return_pct, m.worst_ticker, m.worst_return_pct,
-    m.btc_return_pct, m.is_month_complete
+    m.btc_return_pct, m.is_month_complete,
+    h.month_start as share_month, h.sector_hashrate_share, h.hashrate_reporting_miners,
+    h.hashrate_kinds
 from marts.fct_sector_daily d
 left join marts.fct_sector_monthly m on m.month_start = date_trunc('month', d.date_day)
+left join (
+    select * from marts.fct_sector_monthly
+    where sector_hashrate_share is not null and month_start <= ?
+    order by month_start desc limit 1
+) h on true
 where d.date_day <= ?
 order by d.date_day desc
 limit 1
@@ -110,18 +117,18 @@ limit 1
 
 
 def headline(day, settings: Settings | None = None) -> dict[str, Any]:
-    out = _first_row(HEADLINE_SQL, day, settings, "fct_network_daily")
+    out = _first_row(HEADLINE_SQL, [day], settings, "fct_network_daily")
     try:
-        out.update(_first_row(SECTOR_SQL, day, settings, "fct_sector_daily"))
+        out.update(_first_row(SECTOR_SQL, [day, day], settings, "fct_sector_daily"))
     except MinerwatchError:
         pass  # no market data yet: the network figures stand alone
     return out
 
 
-def _first_row(sql: str, day, settings: Settings | None, table: str) -> dict[str, Any]:
-    df = query(sql, [day], settings)
+def _first_row(sql: str, params: list, settings: Settings | None, table: str) -> dict[str, Any]:
+    df = query(sql, params, settings)
     if df.empty:
-        raise MinerwatchError(f"marts.{table} has no row on or before {day}")
+        raise MinerwatchError(f"marts.{table} has no row on or before {params[-1]}")
     out: dict[str, Any] = {}
     for key, value in df.iloc[0].to_dict().items():
         if hasattr(value, "to_pydatetime"):
@@ -168,4 +175,11 @@ def _sector_lines(h: dict[str, Any], num) -> list[str]:
         f"  {month}: best {h.get('best_ticker') or 'n/a'} {num(h.get('best_return_pct'), '+.1f')} %, "
         f"worst {h.get('worst_ticker') or 'n/a'} {num(h.get('worst_return_pct'), '+.1f')} %, "
         f"bitcoin {num(h.get('btc_return_pct'), '+.1f')} %",
+        (
+            f"  share of network hash rate {num(h.get('sector_hashrate_share'), '.1%')} in "
+            f"{h['share_month']:%B %Y} ({h.get('hashrate_reporting_miners')} miners reporting; "
+            f"kinds: {h.get('hashrate_kinds')})"
+            if h.get("share_month")
+            else "  share of network hash rate: no production updates parsed yet"
+        ),
     ]

@@ -45,8 +45,12 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, rep
     assert any("start_time=2009-01-03" in r for r in replay.requests)  # genesis on an empty lake
     first_files = _lake_files(lake_root)
     raw = [k for k in first_files if k.startswith("raw/") and not k.endswith(".meta.json")]
-    # network 2, prices 14 miners + BTC-USD, SEC company_tickers + 14 × (submissions, companyfacts)
-    assert len(raw) == 2 + 15 + 1 + 28
+    # network 2, prices 14 miners + BTC-USD, SEC company_tickers + 14 × (submissions,
+    # companyfacts), and per production update its filing index and exhibit 99.1
+    indexes = [k for k in raw if "/filing_index/" in k]
+    exhibits = [k for k in raw if "/exhibits/" in k]
+    assert len(indexes) == len(exhibits) > 14
+    assert len(raw) == 2 + 15 + 1 + 28 + 2 * len(indexes)
     digest, rows = _mart_digest(settings.warehouse)
     assert rows == (DAY - dt.date(2009, 1, 3)).days + 1
 
@@ -97,7 +101,7 @@ def _check_market_marts(path, lake_files):
     con = duckdb.connect(str(path), read_only=True)
     try:
         for table in ("fct_miner_market_daily", "fct_sector_daily", "fct_miner_performance_monthly",
-                      "fct_sector_monthly", "dim_miners"):  # fmt: skip
+                      "fct_sector_monthly", "dim_miners", "fct_miner_hashrate_monthly"):  # fmt: skip
             assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0, table
         # a market cap traces to its close (raw price response) and its share-count filing
         ticker, close, shares, mcap, accession, url, price_key = con.execute(

@@ -14,6 +14,7 @@ NETWORK_TASKS = {
     "extract_prices",
     "extract_sec_company_tickers",
     "extract_sec_company",
+    "extract_production_updates",
 }
 
 
@@ -55,7 +56,10 @@ def test_structure(dagbag):
         "stage_mempool_difficulty",
         "stage_prices",
         "stage_sec",
+        "stage_production_updates",
     }
+    assert up["extract_production_updates"] == {"check_sec_ciks", "stage_sec"}
+    assert dag.get_task("extract_production_updates").pool == "sec_api"
     assert up["extract_prices"] == {"price_tickers"}
     assert up["extract_sec_company"] == {"check_sec_ciks"}
     assert dag.get_task("extract_sec_company").pool == "sec_api"

@@ -21,6 +21,38 @@ performance as (
 
 ),
 
+hashrate as (
+
+    select * from {{ ref('fct_miner_hashrate_monthly') }}
+
+),
+
+miners as (
+
+    select * from {{ ref('miners') }}
+
+),
+
+group_hashrate as (
+
+    select
+        hashrate.month_start,
+        sum(hashrate.reported_hashrate_ehs) as group_hashrate_ehs,
+        count(hashrate.reported_hashrate_ehs) as hashrate_reporting_miners,
+        string_agg(distinct hashrate.hashrate_kind, ', ' order by hashrate.hashrate_kind)
+            as hashrate_kinds,
+        any_value(hashrate.network_hashrate_ehs) as network_hashrate_ehs,
+
+    from hashrate
+    inner join miners
+        on miners.ticker = hashrate.ticker
+        and last_day(hashrate.month_start) >= miners.member_from
+        and (miners.member_to is null or hashrate.month_start <= miners.member_to)
+    where hashrate.reported_hashrate_ehs is not null
+    group by 1
+
+),
+
 sector_month_end as (
 
     select
@@ -79,6 +111,11 @@ joined as (
         best_and_worst.worst_return_pct,
         best_and_worst.btc_return_pct,
         best_and_worst.is_month_complete,
+        group_hashrate.group_hashrate_ehs,
+        group_hashrate.hashrate_reporting_miners,
+        group_hashrate.hashrate_kinds,
+        group_hashrate.group_hashrate_ehs / nullif(network_month.avg_hashrate_ehs, 0)
+            as sector_hashrate_share,
         lag(sector_month_end.sector_market_cap_usd) over w as previous_market_cap_usd,
         lag(network_month.avg_hashrate_ehs) over w as previous_avg_hashrate_ehs,
         lag(network_month.avg_hashprice_usd_per_ehs_day) over w as previous_avg_hashprice,
@@ -88,6 +125,7 @@ joined as (
     from sector_month_end
     left join network_month on network_month.month_start = sector_month_end.month_start
     left join best_and_worst on best_and_worst.month_start = sector_month_end.month_start
+    left join group_hashrate on group_hashrate.month_start = sector_month_end.month_start
     window w as (order by sector_month_end.month_start)
 
 ),
@@ -107,6 +145,10 @@ final as (
         (month_end_difficulty / previous_month_end_difficulty - 1) * 100 as difficulty_change_pct,
         avg_hashprice_usd_per_ehs_day,
         (avg_hashprice_usd_per_ehs_day / previous_avg_hashprice - 1) * 100 as hashprice_change_pct,
+        sector_hashrate_share,
+        group_hashrate_ehs,
+        cast(hashrate_reporting_miners as integer) as hashrate_reporting_miners,
+        hashrate_kinds,
         mcap_to_remaining_btc_value,
         mcap_to_four_year_reward,
         best_ticker,

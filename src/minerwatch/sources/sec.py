@@ -64,9 +64,14 @@ class SecClient:
             limiter=process_limiter(settings.sec_max_rps),
         )
 
-    def _land(self, lake: Lake, dataset: str, url: str, day: dt.date, **meta) -> RawObject:
+    def _land(
+        self, lake: Lake, dataset: str, url: str, day: dt.date, *, is_json: bool = True, **meta
+    ) -> RawObject:
         resp = self.http.get(url)
-        _json(resp.body, resp.url)
+        if is_json:
+            _json(resp.body, resp.url)
+        elif not resp.body.strip():
+            raise SourceError(f"SEC returned an empty document for {resp.url}")
         side = {
             "source": SOURCE, "dataset": dataset, "url": resp.url, "params": None,
             "status": resp.status, "fetched_at": resp.fetched_at, "attempts": resp.attempts,
@@ -83,6 +88,13 @@ class SecClient:
         c = cik10(cik)
         url = f"{self.settings.sec_data_url}/submissions/CIK{c}.json"
         return self._land(lake, "submissions", url, day, cik=c)
+
+    def archive(self, lake: Lake, day: dt.date, dataset: str, path: str, **meta) -> RawObject:
+        """A document under www.sec.gov/Archives/edgar/data/ (filing index, exhibit)."""
+        if ".." in path or not path.startswith("/Archives/edgar/data/"):
+            raise SourceError(f"refusing to fetch {path!r}: not an EDGAR archive path")
+        url = f"{self.settings.sec_www_url}{path}"
+        return self._land(lake, dataset, url, day, is_json=False, **meta)
 
     def companyfacts(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
         c = cik10(cik)

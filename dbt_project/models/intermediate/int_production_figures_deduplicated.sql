@@ -1,0 +1,83 @@
+{#- One figure per company, month, metric and kind: parsed releases and reviewed overrides; when
+    several documents give the same figure (an amendment, a later restatement), the latest filed
+    wins. -#}
+with
+
+parsed as (
+
+    select * from {{ ref('stg_sec__production_updates') }}
+
+),
+
+overrides as (
+
+    select * from {{ ref('production_overrides') }}
+
+),
+
+miners as (
+
+    select * from {{ ref('miners') }}
+
+),
+
+from_parsed as (
+
+    select
+        miners.ticker,
+        parsed.month_start,
+        parsed.metric,
+        parsed.hashrate_kind,
+        parsed.value,
+        parsed.source_url,
+        parsed.accession,
+        parsed.evidence,
+        parsed.filed_date,
+        'parsed:' || parsed.parse_method as figure_source,
+        parsed.staged_for_date,
+
+    from parsed
+    inner join miners on miners.cik = parsed.cik
+
+),
+
+from_overrides as (
+
+    select
+        ticker,
+        month_start,
+        metric,
+        hashrate_kind,
+        value,
+        source_url,
+        accession,
+        evidence,
+        cast(null as date) as filed_date,
+        'reviewed_override' as figure_source,
+        cast(null as date) as staged_for_date,
+
+    from overrides
+
+),
+
+unioned as (
+
+    select * from from_parsed
+    union all
+    select * from from_overrides
+
+),
+
+latest as (
+
+    select *
+    from unioned
+    qualify row_number() over (
+        partition by ticker, month_start, metric, coalesce(hashrate_kind, '')
+        order by figure_source = 'reviewed_override' desc, filed_date desc nulls last,
+            staged_for_date desc nulls last, accession desc
+    ) = 1
+
+)
+
+select * from latest

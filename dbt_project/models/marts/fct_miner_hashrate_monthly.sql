@@ -1,0 +1,110 @@
+{#- One row per miner per month with a reported figure: the hash rate of the kind that comes
+    first in the company's declared preference order (the row says which kind), bitcoin mined
+    and held, each with its document, and the share of the network's monthly mean hash rate. -#}
+with
+
+figures as (
+
+    select * from {{ ref('int_production_figures_deduplicated') }}
+
+),
+
+preferences as (
+
+    select
+        ticker,
+        list_transform(string_split(kind_preference, '>'), k -> trim(k)) as kinds,
+    from {{ ref('hashrate_kind_preference') }}
+
+),
+
+network as (
+
+    select * from {{ ref('fct_network_daily') }}
+
+),
+
+network_monthly as (
+
+    select
+        date_trunc('month', date_day)::date as month_start,
+        avg(hashrate_ehs) as network_hashrate_ehs,
+        count(*) as network_days,
+    from network
+    group by 1
+
+),
+
+hashrate_ranked as (
+
+    select
+        figures.*,
+        list_position(preferences.kinds, figures.hashrate_kind) as kind_preference_rank,
+    from figures
+    left join preferences on preferences.ticker = figures.ticker
+    where figures.metric = 'hashrate_ehs'
+
+),
+
+hashrate_chosen as (
+
+    select *
+    from hashrate_ranked
+    where kind_preference_rank is not null
+    qualify row_number() over (
+        partition by ticker, month_start order by kind_preference_rank
+    ) = 1
+
+),
+
+btc as (
+
+    select
+        ticker,
+        month_start,
+        max(case when metric = 'btc_mined' then value end) as btc_mined,
+        max(case when metric = 'btc_held' then value end) as btc_held,
+        max(case when metric = 'btc_mined' then source_url end) as btc_mined_source_url,
+        max(case when metric = 'btc_held' then source_url end) as btc_held_source_url,
+    from figures
+    where metric in ('btc_mined', 'btc_held')
+    group by 1, 2
+
+),
+
+months as (
+
+    select ticker, month_start from hashrate_chosen
+    union
+    select ticker, month_start from btc
+
+),
+
+final as (
+
+    select
+        months.month_start,
+        months.ticker,
+        hashrate_chosen.value as reported_hashrate_ehs,
+        hashrate_chosen.hashrate_kind,
+        cast(hashrate_chosen.kind_preference_rank as integer) as kind_preference_rank,
+        btc.btc_mined,
+        btc.btc_held,
+        coalesce(hashrate_chosen.source_url, btc.btc_mined_source_url, btc.btc_held_source_url)
+            as source_url,
+        hashrate_chosen.accession,
+        hashrate_chosen.evidence,
+        hashrate_chosen.figure_source,
+        network_monthly.network_hashrate_ehs,
+        hashrate_chosen.value / nullif(network_monthly.network_hashrate_ehs, 0) as hashrate_share,
+
+    from months
+    left join hashrate_chosen
+        on hashrate_chosen.ticker = months.ticker
+        and hashrate_chosen.month_start = months.month_start
+    left join btc on btc.ticker = months.ticker and btc.month_start = months.month_start
+    left join network_monthly on network_monthly.month_start = months.month_start
+
+)
+
+select * from final
