@@ -26,6 +26,7 @@ RAW_SEC = Asset("minerwatch://lake/raw/sec")
 STAGED_SEC = Asset("minerwatch://lake/staged/sec/share_counts")
 STAGED_PRODUCTION = Asset("minerwatch://lake/staged/sec/production_updates")
 WAREHOUSE = Asset("minerwatch://warehouse/marts")
+PUBLISHED = Asset("minerwatch://lake/marts")
 
 NETWORK_RETRIES = {
     "retries": 3,
@@ -134,6 +135,18 @@ def minerwatch_daily():
 
         warehouse.build()
 
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    def audit_marts(logical_date=None) -> dict:
+        from minerwatch import publish, tasks
+
+        return tasks.run(publish.audit, logical_date)
+
+    @task(outlets=[PUBLISHED], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    def publish_marts(logical_date=None) -> dict:
+        from minerwatch import publish, tasks
+
+        return tasks.run(publish.publish, logical_date)
+
     @task(queue=WAREHOUSE_QUEUE)
     def headline(logical_date=None) -> dict:
         from minerwatch import pipeline, warehouse
@@ -152,7 +165,8 @@ def minerwatch_daily():
     staged_sec >> production  # discovery reads the filings list staged_sec writes
     staged_production = stage_production_updates(production)
     build = dbt_build()
-    [staged_cm, staged_mp, staged_prices, staged_sec, staged_production] >> build >> headline()
+    staged = [staged_cm, staged_mp, staged_prices, staged_sec, staged_production]
+    staged >> build >> audit_marts() >> publish_marts() >> headline()
 
 
 minerwatch_daily()

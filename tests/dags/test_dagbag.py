@@ -64,7 +64,10 @@ def test_structure(dagbag):
     assert up["extract_sec_company"] == {"check_sec_ciks"}
     assert dag.get_task("extract_sec_company").pool == "sec_api"
     assert dag.get_task("extract_sec_company_tickers").pool == "sec_api"
-    assert up["headline"] == {"dbt_build"}
+    assert up["audit_marts"] == {"dbt_build"}
+    assert up["publish_marts"] == {"audit_marts"}
+    assert up["headline"] == {"publish_marts"}
+    assert dag.get_task("publish_marts").pool == "minerwatch_warehouse"
     assert dag.get_task("dbt_build").pool == "minerwatch_warehouse"
     # on Celery, warehouse readers/writers go to the one worker that holds the DuckDB file
     assert dag.get_task("dbt_build").queue == "warehouse"

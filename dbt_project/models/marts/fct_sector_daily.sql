@@ -24,6 +24,7 @@ sector as (
     from market
     where is_member
     group by date_day
+    having count(market_cap_usd) > 0  -- a day with no known market cap is not a sector day
 
 ),
 

@@ -1,0 +1,137 @@
+"""Write → audit → publish. After ``dbt build`` (its tests included), every mart is audited with
+its Great Expectations suite; only when all pass are the marts exported as Parquet to the lake's
+``marts/`` and the warehouse copied, atomically and read-only, to ``published/warehouse.duckdb``.
+A failed audit leaves the previous publication untouched, fails the run, and keeps the failing
+expectations beside the batch in the lake (``audit/<table>/logical_date=…/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from minerwatch.errors import MinerwatchError, ValidationFailed
+from minerwatch.lake import Lake, date_part
+from minerwatch.settings import Settings
+from minerwatch.settings import load as load_settings
+
+log = logging.getLogger(__name__)
+
+# table -> (key columns for a stable order, the date column checked against the run date)
+MARTS: dict[str, tuple[list[str], str | None]] = {
+    "dim_miners": (["ticker"], None),
+    "fct_network_daily": (["date_day"], "date_day"),
+    "fct_miner_market_daily": (["ticker", "date_day"], "date_day"),
+    "fct_sector_daily": (["date_day"], "date_day"),
+    "fct_miner_performance_monthly": (["month_start", "ticker"], "month_start"),
+    "fct_miner_hashrate_monthly": (["month_start", "ticker"], "month_start"),
+    "fct_sector_monthly": (["month_start"], "month_start"),
+}
+
+
+def published_path(settings: Settings) -> Path:
+    return settings.warehouse.parent / "published" / settings.warehouse.name
+
+
+def _select(table: str) -> str:
+    if table not in MARTS:  # identifiers are whitelisted, never taken from input
+        raise ValueError(f"unknown mart {table!r}")
+    keys = ", ".join(MARTS[table][0])
+    return f"select * from marts.{table} order by {keys}"
+
+
+def audit_frame(table: str, df, day: dt.date):
+    """The mart plus the columns its suite checks."""
+    import pandas as pd
+
+    out = df.copy()
+    date_col = MARTS[table][1]
+    if date_col:
+        out["days_after_run"] = (pd.to_datetime(out[date_col]) - pd.Timestamp(day)).dt.days.astype(
+            "float64"
+        )
+    if table == "fct_network_daily":
+        out["block_height_step"] = out["block_height"].diff().astype("float64")
+    if table == "fct_miner_market_daily":
+        lag = pd.to_datetime(out["shares_filed_date"]) - pd.to_datetime(out["date_day"])
+        out["shares_lookahead_days"] = lag.dt.days.astype("float64")
+    return out
+
+
+def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
+    """GX suite per mart on the freshly built warehouse; raise (after saving the results) if any
+    expectation fails. Returns rows audited per table."""
+    import duckdb
+
+    from minerwatch.pipeline import as_day
+    from minerwatch.quality import validate_frame
+
+    settings = settings or load_settings()
+    day = as_day(logical_date)
+    lake = Lake(settings)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        frames = {t: con.execute(_select(t)).df() for t in MARTS}
+    finally:
+        con.close()
+    failures, counts = [], {}
+    for table, df in frames.items():
+        outcome = validate_frame(audit_frame(table, df, day), f"mart_{table}")
+        counts[table] = len(df)
+        if not outcome.success:
+            key = f"audit/{table}/{date_part('logical_date', day)}/validation_result.json"
+            lake._put(
+                key, json.dumps(outcome.result, indent=2, default=str).encode(), overwrite=True
+            )
+            failures.append(f"{outcome.summary()}\n  result saved at {lake.url(key)}")
+    if failures:
+        raise ValidationFailed(
+            "audit failed — nothing was published; the previous publication is unchanged:\n"
+            + "\n".join(failures)
+        )
+    log.info("audit passed: %s", ", ".join(f"{t} {n} rows" for t, n in counts.items()))
+    return counts
+
+
+def publish(logical_date, settings: Settings | None = None) -> dict[str, str]:
+    """Export every mart as Parquet to the lake and replace the read-only published copy."""
+    import duckdb
+
+    settings = settings or load_settings()
+    lake = Lake(settings)
+    out: dict[str, str] = {}
+    if not settings.warehouse.exists():
+        raise MinerwatchError(f"no warehouse at {settings.warehouse}: dbt build must run first")
+    # fold the write-ahead log into the file so the copy is complete (we hold the writer slot)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute("checkpoint")
+        with tempfile.TemporaryDirectory(prefix="minerwatch-publish-") as tmp:
+            for table in MARTS:
+                path = Path(tmp) / f"{table}.parquet"
+                con.execute(
+                    f"copy ({_select(table)}) to '{path}' (format parquet, compression zstd)"
+                )
+                key = f"marts/{table}/data.parquet"
+                lake._put(key, path.read_bytes(), overwrite=True)
+                out[table] = lake.url(key)
+    finally:
+        con.close()
+    target = published_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(settings.warehouse, tmp_name)
+        os.chmod(tmp_name, 0o444)
+        os.replace(tmp_name, target)  # readers holding the old file keep a whole old file
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    out["published_warehouse"] = str(target)
+    log.info("published %d marts to %s and %s", len(MARTS), lake.url("marts"), target)
+    return out
