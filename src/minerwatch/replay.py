@@ -44,11 +44,17 @@ CM_MAX_PAGE_SIZE = 10_000
 
 @dataclass
 class Fault:
+    """What the next ``times`` requests on a path get instead of the recording: a status and
+    body, optionally after ``delay_s`` (a slow source, to trip timeouts), or ``reset`` (the
+    connection is dropped without an answer)."""
+
     status: int = 500
     body: bytes = b'{"error": "injected"}'
     content_type: str = "application/json"
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    reset: bool = False
 
 
 def _cm_error(status: int, kind: str, message: str) -> tuple[int, dict[str, Any]]:
@@ -191,6 +197,15 @@ class ReplayServer:
                 if fault.times <= 0:
                     queue.pop(0)
         if fault is not None:
+            if fault.delay_s:
+                time.sleep(fault.delay_s)
+            if fault.reset:
+                import socket
+
+                h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                h.connection.close()
+                h.close_connection = True
+                return
             self._send(h, fault.status, fault.body, fault.content_type, fault.headers)
             return
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}

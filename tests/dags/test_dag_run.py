@@ -36,7 +36,13 @@ def _sec_user_agent(env, monkeypatch):
     monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
 
 
-def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, replay):
+SECRET = "dummy-secret-cm-key-5150"
+
+
+def test_daily_dag_end_to_end_is_idempotent_and_incremental(
+    airflow_db, env, replay, monkeypatch, capfd
+):
+    monkeypatch.setenv("MINERWATCH_COINMETRICS_API_KEY", SECRET)
     settings = load()
     lake_root = env / "lake"
 
@@ -69,7 +75,10 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, rep
     assert last[5] in first_files  # the mart row points at the raw object it came from
     _check_market_marts(settings.warehouse, first_files)
 
-    # the same date again: no new raw objects, the same bytes everywhere, the same mart
+    # the same date again: no new raw objects, the same bytes everywhere, the same mart, and
+    # byte-identical published Parquet marts
+    published = {k: v for k, v in first_files.items() if k.startswith("marts/")}
+    assert len(published) == 7
     replay.requests.clear()
     assert run_dag(DAY).endswith("success")
     assert _lake_files(lake_root) == first_files
@@ -82,6 +91,17 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(airflow_db, env, rep
     assert any(f"start_time={DAY - dt.timedelta(days=6)}" in r for r in replay.requests)
     assert all(v == _lake_files(lake_root)[k] for k, v in first_files.items())  # nothing lost
     assert _mart_digest(settings.warehouse)[1] == rows + 1
+
+    # the key was sent (redacted in every log line) but is nowhere in the lake, the published
+    # marts, the task logs or the output
+    assert any("api_key=REDACTED" in r for r in replay.requests)
+    for path in env.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    for path in airflow_db.rglob("*.log"):
+        assert SECRET not in path.read_text(errors="replace"), path
+    out, err = capfd.readouterr()
+    assert SECRET not in out and SECRET not in err
 
 
 def test_failed_gate_fails_the_run_and_keeps_the_last_good_mart(airflow_db, env, replay):

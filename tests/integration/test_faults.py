@@ -1,0 +1,373 @@
+"""Fault injection: each case breaks one thing — through the replay server's fault modes, the
+real SeaweedFS store or the warehouse — and asserts both what the user gets (a clear error, a
+retried success, or a quarantined batch) and that nothing landed or published before is lost or
+changed. The baseline lake (network, two tickers, one company's SEC documents, built and
+published) is made once and copied for every case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from minerwatch import pipeline, publish, warehouse
+from minerwatch.errors import ConfigurationError, MinerwatchError, SourceError, ValidationFailed
+from minerwatch.lake import Lake, LakeKeyError
+from minerwatch.replay import Fault, ReplayServer
+from minerwatch.settings import load
+
+pytestmark = pytest.mark.slow
+
+DAY = dt.date(2024, 6, 29)
+NEXT = DAY + dt.timedelta(days=1)
+TICKERS = ["MARA", "GREE"]
+CIK = "0001507605"
+CM = "/v4/timeseries/asset-metrics"
+UA = "minerwatch tests tests@example.invalid"
+
+
+def _build_day(day: dt.date) -> None:
+    pipeline.stage_coinmetrics(day, pipeline.extract_coinmetrics(day))
+    pipeline.stage_mempool_difficulty(day, pipeline.extract_mempool_difficulty(day))
+    pipeline.stage_prices(day, [pipeline.extract_prices(day, t) for t in TICKERS])
+    pipeline.check_sec_ciks(day, pipeline.extract_sec_company_tickers(day))
+    pipeline.stage_sec(day, [pipeline.extract_sec_company(day, CIK)])
+    pipeline.stage_production_updates(day, [pipeline.extract_production_updates(day, CIK)])
+    warehouse.build()
+    publish.audit(day)
+    publish.publish(day)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory, sample_recording):
+    root = tmp_path_factory.mktemp("fault-baseline")
+    mp = pytest.MonkeyPatch()
+    with ReplayServer(sample_recording) as server:
+        _point(mp, root, server)
+        _build_day(DAY)
+    mp.undo()
+    return root
+
+
+def _point(mp, root: Path, server: ReplayServer) -> None:
+    for k, v in server.env().items():
+        mp.setenv(k, v)
+    mp.setenv("MINERWATCH_LAKE_URL", f"file://{root / 'lake'}")
+    mp.setenv("MINERWATCH_WAREHOUSE", str(root / "warehouse.duckdb"))
+    mp.setenv("MINERWATCH_SEC_USER_AGENT", UA)
+    mp.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
+    mp.setenv("MINERWATCH_HTTP_TIMEOUT", "2")
+    mp.setenv("MINERWATCH_HTTP_MAX_RETRIES", "3")
+    mp.delenv("MINERWATCH_COINMETRICS_API_KEY", raising=False)
+    mp.delenv("MINERWATCH_MARKET_PROVIDER", raising=False)
+
+
+@pytest.fixture
+def lab(baseline, tmp_path, sample_recording, monkeypatch):
+    """A copy of the baseline, a fresh replay server pointing at it, and the before-snapshot."""
+    root = tmp_path / "case"
+    shutil.copytree(baseline, root)
+    with ReplayServer(sample_recording) as server:
+        _point(monkeypatch, root, server)
+        before = _files(root)
+        yield server, root, before
+    # the invariant of every case: nothing landed or published before is lost or changed
+    after = _files(root)
+    lost = [k for k in before if k not in after]
+    changed = [k for k in before if k in after and after[k] != before[k] and not _replaceable(k)]
+    assert not lost, f"objects lost: {lost[:5]}"
+    assert not changed, f"objects changed: {changed[:5]}"
+
+
+def _replaceable(key: str) -> bool:
+    # staged partitions of a *rerun* date and the working warehouse may be rewritten; published
+    # marts may only change through a successful publish, which the cases check themselves
+    return key.startswith(("lake/staged/", "warehouse.duckdb", "lake/marts/", "published/"))
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".wal" not in p.name
+    }
+
+
+def _published(root: Path) -> dict[str, bytes]:
+    return {k: v for k, v in _files(root).items() if k.startswith(("lake/marts/", "published/"))}
+
+
+def _cm_rows(server: ReplayServer, start: str, end: str) -> list[dict]:
+    import csv
+
+    with open(server.recording.directory / "coinmetrics" / "btc.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if start <= r["time"] <= end]
+    out = []
+    for r in rows:
+        item = {"asset": "btc", "time": r["time"] + "T00:00:00.000000000Z"}
+        item.update(
+            {
+                m: r[m]
+                for m in ("PriceUSD", "HashRate", "SplyCur", "IssTotNtv", "FeeTotNtv", "BlkCnt")
+                if r[m]
+            }
+        )
+        out.append(item)
+    return out
+
+
+def _serve_cm(server, mutate) -> None:
+    rows = _cm_rows(server, "2024-06-23", NEXT.isoformat())
+    mutate(rows)
+    server.set_fault(CM, Fault(status=200, body=json.dumps({"data": rows}).encode()))
+
+
+def _stage_next():
+    return pipeline.stage_coinmetrics(NEXT, pipeline.extract_coinmetrics(NEXT))
+
+
+def _quarantined(root: Path) -> list[Path]:
+    return list((root / "lake" / "quarantine").rglob("validation_result.json"))
+
+
+# -- the cases ------------------------------------------------------------------------------
+def case_429_retry_after(server, root):
+    server.set_fault(CM, Fault(status=429, headers={"Retry-After": "0"}, times=2))
+    assert _stage_next()
+    return "retried success"
+
+
+def case_500_persistent(server, root):
+    server.set_fault(CM, Fault(status=500, times=10))
+    with pytest.raises(SourceError, match="HTTP 500 after 4 attempt"):
+        _stage_next()
+    return "clear error"
+
+
+def case_timeout_then_success(server, root):
+    server.set_fault(CM, Fault(status=200, delay_s=3.0, times=1))
+    assert _stage_next()
+    return "retried success"
+
+
+def case_connection_reset(server, root):
+    server.set_fault(CM, Fault(reset=True, times=2))
+    assert _stage_next()
+    return "retried success"
+
+
+def case_truncated_json(server, root):
+    server.set_fault(CM, Fault(status=200, body=b'{"data": [{"asset": "btc", "ti'))
+    with pytest.raises(SourceError, match="not valid JSON"):
+        _stage_next()
+    return "clear error"
+
+
+def case_html_error_page_200(server, root):
+    server.set_fault(
+        CM,
+        Fault(
+            status=200, body=b"<html><h1>Service Unavailable</h1></html>", content_type="text/html"
+        ),
+    )
+    with pytest.raises(SourceError, match="not valid JSON"):
+        _stage_next()
+    return "clear error"
+
+
+def case_renamed_field(server, root):
+    _serve_cm(server, lambda rows: [r.__setitem__("HashRateMean", r.pop("HashRate")) for r in rows])
+    with pytest.raises(ValidationFailed, match="HashRate"):
+        _stage_next()
+    assert _quarantined(root)
+    return "quarantined batch"
+
+
+def case_missing_field(server, root):
+    _serve_cm(server, lambda rows: [r.pop("SplyCur") for r in rows])
+    with pytest.raises(ValidationFailed, match="SplyCur"):
+        _stage_next()
+    return "quarantined batch"
+
+
+def case_negative_value(server, root):
+    _serve_cm(server, lambda rows: rows[2].update(HashRate="-1000"))
+    with pytest.raises(ValidationFailed, match="hashrate_ehs"):
+        _stage_next()
+    return "quarantined batch"
+
+
+def case_zero_price(server, root):
+    _serve_cm(server, lambda rows: rows[3].update(PriceUSD="0"))
+    with pytest.raises(ValidationFailed, match="PriceUSD"):
+        _stage_next()
+    return "quarantined batch"
+
+
+def case_nan_value(server, root):
+    _serve_cm(server, lambda rows: rows[3].update(FeeTotNtv="NaN"))
+    with pytest.raises(SourceError, match="FeeTotNtv on .* is 'NaN'"):
+        _stage_next()
+    return "clear error"
+
+
+def case_duplicate_days(server, root):
+    _serve_cm(server, lambda rows: rows.insert(3, dict(rows[3])))
+    with pytest.raises(ValidationFailed, match="date_day"):
+        _stage_next()
+    return "quarantined batch"
+
+
+def case_gap(server, root):
+    _serve_cm(server, lambda rows: rows.pop(4))
+    with pytest.raises(ValidationFailed, match="gap_days"):
+        _stage_next()
+    return "quarantined batch"
+
+
+def case_out_of_order(server, root):
+    _serve_cm(server, lambda rows: rows.reverse())
+    key = _stage_next()
+    assert Lake(load()).read_parquet(key)["date_day"].is_monotonic_increasing
+    return "success (rows sorted)"
+
+
+def case_revision_of_a_past_day(server, root):
+    def revise(rows):
+        rows[1]["PriceUSD"] = str(float(rows[1]["PriceUSD"]) * 1.02)
+
+    _serve_cm(server, revise)
+    _stage_next()
+    warehouse.build(select="+fct_network_daily")
+    con = duckdb.connect(str(load().warehouse), read_only=True)
+    raw_key = con.execute(
+        "select raw_key from marts.fct_network_daily where date_day = '2024-06-24'"
+    ).fetchone()[0]
+    con.close()
+    assert f"ingest_date={NEXT}" in raw_key  # the latest revision, from the new raw object
+    return "new raw object; mart shows the revision"
+
+
+def case_yahoo_crumb_401(server, root):
+    server.set_fault(
+        "/v8/finance/chart/MARA",
+        Fault(status=401, body=b'{"finance":{"error":{"description":"Invalid Crumb"}}}'),
+    )
+    assert pipeline.stage_prices(NEXT, [pipeline.extract_prices(NEXT, "MARA")])
+    return "retried success"
+
+
+def case_yahoo_unknown_ticker(server, root):
+    with pytest.raises(SourceError, match="HTTP 404"):
+        pipeline.extract_prices(NEXT, "NOPE")
+    return "clear error"
+
+
+def case_mempool_malformed(server, root):
+    server.set_fault(
+        "/api/v1/mining/difficulty-adjustments",
+        Fault(status=200, body=b'[[1703311464, "822528", null]]'),
+    )
+    with pytest.raises(SourceError, match="element 0"):
+        pipeline.extract_mempool_difficulty(NEXT)
+    return "clear error"
+
+
+def case_missing_sec_user_agent(server, root, monkeypatch):
+    monkeypatch.delenv("MINERWATCH_SEC_USER_AGENT")
+    server.requests.clear()
+    with pytest.raises(ConfigurationError, match="MINERWATCH_SEC_USER_AGENT"):
+        pipeline.extract_sec_company(NEXT, CIK)
+    assert not server.requests
+    return "clear error, nothing sent"
+
+
+def case_missing_api_key(server, root, monkeypatch):
+    monkeypatch.setenv("MINERWATCH_MARKET_PROVIDER", "fmp")
+    server.requests.clear()
+    with pytest.raises(ConfigurationError, match="MINERWATCH_FMP_API_KEY"):
+        pipeline.extract_prices(NEXT, "MARA")
+    assert not server.requests
+    return "clear error, nothing sent"
+
+
+def case_path_traversal(server, root):
+    with pytest.raises(LakeKeyError):
+        pipeline.extract_prices(NEXT, "../../../etc/passwd")
+    with pytest.raises(LakeKeyError):
+        Lake(load()).put_raw("sec", "exhibits/../../x", NEXT, b"x", {})
+    assert not (root.parent / "etc").exists()
+    return "refused"
+
+
+def case_implausible_share_count(server, root):
+    doc = {"cik": 1507605, "facts": {"dei": {"EntityCommonStockSharesOutstanding": {"units": {"shares": [
+        {"end": "2024-06-20", "val": 3, "accn": "0001507605-24-000099", "form": "10-Q", "filed": "2024-06-25"}]}}}}}  # fmt: skip
+    server.set_fault(
+        f"/api/xbrl/companyfacts/CIK{CIK}.json", Fault(status=200, body=json.dumps(doc).encode())
+    )
+    with pytest.raises(ValidationFailed, match=CIK):
+        pipeline.stage_sec(NEXT, [pipeline.extract_sec_company(NEXT, CIK)])
+    return "quarantined batch"
+
+
+def case_second_writer_in_flight(server, root):
+    published = _published(root)
+    holder = duckdb.connect(str(load().warehouse))  # a run in flight holds the writer lock
+    try:
+        with pytest.raises(MinerwatchError, match="dbt build"):
+            warehouse.build(select="+fct_network_daily")
+    finally:
+        holder.close()
+    assert _published(root) == published
+    return "clear error; publication untouched"
+
+
+def case_audit_fails_nothing_published(server, root):
+    published = _published(root)
+    with pytest.raises(ValidationFailed, match="nothing was published"):
+        publish.audit(DAY - dt.timedelta(days=40))  # marts hold days after this run date
+    assert list((root / "lake" / "audit").rglob("validation_result.json"))
+    assert _published(root) == published
+    return "red run; publication untouched; result saved"
+
+
+CASES = {name[5:]: fn for name, fn in dict(globals()).items() if name.startswith("case_")}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fault(case, lab, monkeypatch):
+    server, root, _ = lab
+    fn = CASES[case]
+    args = (server, root, monkeypatch) if fn.__code__.co_argcount == 3 else (server, root)
+    assert fn(*args)
+
+
+def test_there_are_at_least_twenty_cases():
+    assert len(CASES) >= 20
+
+
+def test_a_reader_of_the_published_copy_is_not_blocked_by_a_publish(lab):
+    """A BI connection holds the published DuckDB open read-only while a new publication
+    replaces it: the reader keeps a whole, consistent old file; a new reader sees the new one."""
+    server, root, _ = lab
+    path = publish.published_path(load())
+    reader = duckdb.connect(str(path), read_only=True)
+    before = reader.execute(
+        "select count(*), max(date_day) from marts.fct_network_daily"
+    ).fetchone()
+    _stage_next()
+    warehouse.build(select="+fct_network_daily")
+    publish.publish(NEXT)  # not blocked by the open reader
+    assert (
+        reader.execute("select count(*), max(date_day) from marts.fct_network_daily").fetchone()
+        == before
+    )
+    reader.close()
+    fresh = duckdb.connect(str(path), read_only=True)
+    assert fresh.execute("select max(date_day) from marts.fct_network_daily").fetchone()[0] == NEXT
+    fresh.close()
