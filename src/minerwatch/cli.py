@@ -78,12 +78,14 @@ def run_dag(day: dt.date, dag_id: str = "minerwatch_daily") -> str:
 
 
 def _print_headline(day: dt.date) -> None:
-    from minerwatch import warehouse
+    from minerwatch import publish, warehouse
     from minerwatch.settings import load
 
     settings = load()
     print()
     print(warehouse.format_headline(warehouse.headline(day), settings.warehouse))
+    print(f"  published (read-only)   {publish.published_path(settings)}")
+    print(f"  Parquet marts           {settings.lake_url}/marts/")
 
 
 def demo(day: dt.date) -> int:
