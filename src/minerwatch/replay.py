@@ -202,7 +202,9 @@ class ReplayServer:
             if fault.reset:
                 import socket
 
-                h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                h.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                )
                 h.connection.close()
                 h.close_connection = True
                 return

@@ -19,6 +19,7 @@ from minerwatch.errors import ConfigurationError, MinerwatchError, SourceError, 
 from minerwatch.lake import Lake, LakeKeyError
 from minerwatch.replay import Fault, ReplayServer
 from minerwatch.settings import load
+from tests.helpers import cm_rows
 
 pytestmark = pytest.mark.slow
 
@@ -101,27 +102,8 @@ def _published(root: Path) -> dict[str, bytes]:
     return {k: v for k, v in _files(root).items() if k.startswith(("lake/marts/", "published/"))}
 
 
-def _cm_rows(server: ReplayServer, start: str, end: str) -> list[dict]:
-    import csv
-
-    with open(server.recording.directory / "coinmetrics" / "btc.csv") as fh:
-        rows = [r for r in csv.DictReader(fh) if start <= r["time"] <= end]
-    out = []
-    for r in rows:
-        item = {"asset": "btc", "time": r["time"] + "T00:00:00.000000000Z"}
-        item.update(
-            {
-                m: r[m]
-                for m in ("PriceUSD", "HashRate", "SplyCur", "IssTotNtv", "FeeTotNtv", "BlkCnt")
-                if r[m]
-            }
-        )
-        out.append(item)
-    return out
-
-
 def _serve_cm(server, mutate) -> None:
-    rows = _cm_rows(server, "2024-06-23", NEXT.isoformat())
+    rows = cm_rows(server.recording.directory, "2024-06-23", NEXT.isoformat())
     mutate(rows)
     server.set_fault(CM, Fault(status=200, body=json.dumps({"data": rows}).encode()))
 

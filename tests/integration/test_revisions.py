@@ -1,7 +1,6 @@
 """A source revising a past day: the revision lands as a new raw object beside the original, and
 the mart shows the latest revision (the batch staged for the latest logical date wins)."""
 
-import csv
 import datetime as dt
 import json
 
@@ -12,6 +11,7 @@ from minerwatch import pipeline, warehouse
 from minerwatch.lake import Lake
 from minerwatch.replay import Fault
 from minerwatch.settings import load
+from tests.helpers import cm_rows
 
 pytestmark = pytest.mark.slow
 DAY = dt.date(2024, 6, 29)
@@ -27,21 +27,11 @@ def test_revised_day_lands_beside_the_original_and_the_mart_shows_it(env, replay
 
     # the next day, the source serves the overlap window with 2024-06-25's price revised
     nxt = DAY + dt.timedelta(days=1)
-    with open(replay.recording.directory / "coinmetrics" / "btc.csv") as fh:
-        rows = [r for r in csv.DictReader(fh) if "2024-06-23" <= r["time"] <= nxt.isoformat()]
-    data = []
-    for r in rows:
-        item = {"asset": "btc", "time": r["time"] + "T00:00:00.000000000Z"}
-        item.update(
-            {
-                m: r[m]
-                for m in ("PriceUSD", "HashRate", "SplyCur", "IssTotNtv", "FeeTotNtv", "BlkCnt")
-            }
-        )
-        if r["time"] == "2024-06-25":
+    data = cm_rows(replay.recording.directory, "2024-06-23", nxt.isoformat())
+    for item in data:
+        if item["time"].startswith("2024-06-25"):
             old_price = float(item["PriceUSD"])
             item["PriceUSD"] = str(old_price * 1.01)
-        data.append(item)
     replay.set_fault(
         "/v4/timeseries/asset-metrics", Fault(status=200, body=json.dumps({"data": data}).encode())
     )

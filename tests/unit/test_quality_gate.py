@@ -11,6 +11,7 @@ from minerwatch.lake import Lake
 from minerwatch.replay import Fault
 from minerwatch.settings import load
 from minerwatch.sources import coinmetrics
+from tests.helpers import cm_rows
 
 CM_PATH = "/v4/timeseries/asset-metrics"
 DAY = dt.date(2024, 6, 30)
@@ -22,16 +23,7 @@ def _land_body(lake, rows):
 
 
 def _rows_from_replay(replay, start, end):
-    import csv
-
-    with open(replay.recording.directory / "coinmetrics" / "btc.csv") as fh:
-        rows = [r for r in csv.DictReader(fh) if start <= r["time"] <= end]
-    out = []
-    for r in rows:
-        item = {"asset": "btc", "time": r["time"] + "T00:00:00.000000000Z"}
-        item.update({m: r[m] for m in coinmetrics.METRICS if r[m] != ""})
-        out.append(item)
-    return out
+    return cm_rows(replay.recording.directory, start, end)
 
 
 def test_full_history_batch_passes_and_is_staged(env, replay):
