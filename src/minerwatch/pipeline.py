@@ -456,16 +456,13 @@ def production_check_frame(figures, day: dt.date):
 
     out = figures.copy()
     out["hashrate_ehs_value"] = out["value"].where(out["metric"] == "hashrate_ehs")
-    filed_month = out["filed_date"].dt.to_period("M")
-    period = out["period_month"].dt.to_period("M")
-    out["months_before_filing"] = (
-        (filed_month - period).apply(lambda x: x.n if pd.notna(x) else None).astype("float64")
-    )
-    out["months_after_run"] = (
-        (period - pd.Period(day, "M"))
-        .apply(lambda x: x.n if pd.notna(x) else None)
-        .astype("float64")
-    )
+
+    def month_number(series):
+        return (series.dt.year * 12 + series.dt.month).astype("float64")
+
+    period = month_number(pd.to_datetime(out["period_month"]))
+    out["months_before_filing"] = month_number(pd.to_datetime(out["filed_date"])) - period
+    out["months_after_run"] = period - float(day.year * 12 + day.month)
     return out
 
 

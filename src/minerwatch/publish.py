@@ -109,6 +109,7 @@ def publish(logical_date, settings: Settings | None = None) -> dict[str, str]:
     # fold the write-ahead log into the file so the copy is complete (we hold the writer slot)
     con = duckdb.connect(str(settings.warehouse))
     try:
+        con.execute("set threads = 1")  # one writer thread: the same marts give the same bytes
         con.execute("checkpoint")
         with tempfile.TemporaryDirectory(prefix="minerwatch-publish-") as tmp:
             for table in MARTS:

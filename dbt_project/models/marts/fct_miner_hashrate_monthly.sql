@@ -28,7 +28,7 @@ network_monthly as (
 
     select
         date_trunc('month', date_day)::date as month_start,
-        avg(hashrate_ehs) as network_hashrate_ehs,
+        avg(hashrate_ehs order by date_day) as network_hashrate_ehs,
         count(*) as network_days,
     from network
     group by 1

@@ -1,4 +1,5 @@
-{#- One row per trading day: the group's combined market cap against the value of the bitcoin
+{#- Floating-point sums are ordered (sum(x order by …)) so a rebuild gives the same bits.
+    One row per trading day: the group's combined market cap against the value of the bitcoin
     left to mine and against four years of block rewards (that day's network figures). -#}
 with
 
@@ -19,7 +20,7 @@ sector as (
     select
         date_day,
         count(market_cap_usd) as miners_count,
-        sum(market_cap_usd) as sector_market_cap_usd,
+        sum(market_cap_usd order by ticker) as sector_market_cap_usd,
 
     from market
     where is_member

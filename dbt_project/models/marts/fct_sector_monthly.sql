@@ -37,11 +37,10 @@ group_hashrate as (
 
     select
         hashrate.month_start,
-        sum(hashrate.reported_hashrate_ehs) as group_hashrate_ehs,
+        sum(hashrate.reported_hashrate_ehs order by hashrate.ticker) as group_hashrate_ehs,
         count(hashrate.reported_hashrate_ehs) as hashrate_reporting_miners,
         string_agg(distinct hashrate.hashrate_kind, ', ' order by hashrate.hashrate_kind)
             as hashrate_kinds,
-        any_value(hashrate.network_hashrate_ehs) as network_hashrate_ehs,
 
     from hashrate
     inner join miners
@@ -72,8 +71,8 @@ network_month as (
 
     select
         date_trunc('month', date_day)::date as month_start,
-        avg(hashrate_ehs) as avg_hashrate_ehs,
-        avg(hashprice_usd_per_ehs_day) as avg_hashprice_usd_per_ehs_day,
+        avg(hashrate_ehs order by date_day) as avg_hashrate_ehs,
+        avg(hashprice_usd_per_ehs_day order by date_day) as avg_hashprice_usd_per_ehs_day,
         arg_max(difficulty, date_day) as month_end_difficulty,
 
     from network
@@ -85,11 +84,10 @@ best_and_worst as (
 
     select
         month_start,
-        arg_max(ticker, return_pct) as best_ticker,
+        first(ticker order by return_pct desc, ticker) as best_ticker,
         max(return_pct) as best_return_pct,
-        arg_min(ticker, return_pct) as worst_ticker,
+        first(ticker order by return_pct asc, ticker) as worst_ticker,
         min(return_pct) as worst_return_pct,
-        any_value(btc_return_pct) as btc_return_pct,
         bool_and(is_month_complete) as is_month_complete,
 
     from performance
@@ -109,7 +107,6 @@ joined as (
         best_and_worst.best_return_pct,
         best_and_worst.worst_ticker,
         best_and_worst.worst_return_pct,
-        best_and_worst.btc_return_pct,
         best_and_worst.is_month_complete,
         group_hashrate.group_hashrate_ehs,
         group_hashrate.hashrate_reporting_miners,
@@ -121,12 +118,25 @@ joined as (
         lag(network_month.avg_hashprice_usd_per_ehs_day) over w as previous_avg_hashprice,
         lag(network_month.month_end_difficulty) over w as previous_month_end_difficulty,
         lag(sector_month_end.month_start) over w as previous_month_start,
+        lag(sector_month_end.month_end_date) over w as previous_month_end_date,
 
     from sector_month_end
     left join network_month on network_month.month_start = sector_month_end.month_start
     left join best_and_worst on best_and_worst.month_start = sector_month_end.month_start
     left join group_hashrate on group_hashrate.month_start = sector_month_end.month_start
     window w as (order by sector_month_end.month_start)
+
+),
+
+with_btc as (
+
+    -- bitcoin over the same calendar days as the group's month-end to month-end
+    select
+        joined.*,
+        (btc_end.price_usd / btc_start.price_usd - 1) * 100 as btc_return_pct,
+    from joined
+    left join network as btc_end on btc_end.date_day = joined.month_end_date
+    left join network as btc_start on btc_start.date_day = joined.previous_month_end_date
 
 ),
 
@@ -159,7 +169,7 @@ final as (
         coalesce(is_month_complete, false) as is_month_complete,
         'fct_sector_daily; fct_network_daily; fct_miner_performance_monthly' as source,
 
-    from joined
+    from with_btc
 
 )
 
