@@ -147,6 +147,10 @@ class Lake:
         self.fs.pipe_file(path, data)
         return True
 
+    def replace(self, key: str, data: bytes) -> None:
+        """Replace the object at ``key`` whole (atomically: readers see the old or the new)."""
+        self._put(key, data, overwrite=True)
+
     def delete(self, key: str) -> None:
         self.fs.rm_file(self.path(key))
 

@@ -47,15 +47,9 @@ def prior_network_history(lake: Lake, logical_date: dt.date) -> pd.DataFrame:
     of each day. Only earlier partitions count, so a rerun of a date sees the same state."""
     import pandas as pd
 
-    frames = []
-    for part_date, key in lake.staged_partitions(coinmetrics.SOURCE, coinmetrics.DATASET):
-        if part_date < logical_date:
-            df = lake.read_parquet(key)
-            df["logical_date"] = part_date
-            frames.append(df)
-    if not frames:
+    df = _staged_frames(lake, coinmetrics.SOURCE, coinmetrics.DATASET, logical_date)
+    if df.empty:
         return pd.DataFrame(columns=["date_day", "BlkCnt", "logical_date"])
-    df = pd.concat(frames, ignore_index=True)
     df = df.sort_values(["date_day", "logical_date"]).drop_duplicates("date_day", keep="last")
     return df.reset_index(drop=True)
 
@@ -298,12 +292,15 @@ PRODUCTION_FORMS = {"8-K", "8-K/A", "6-K", "6-K/A"}
 
 
 def _staged_frames(lake: Lake, source: str, dataset: str, before: dt.date, cik: str | None = None):
+    """Every staged partition of a dataset from runs before ``before`` (with its logical_date)."""
     import pandas as pd
 
     frames = []
     for part_date, key in lake.staged_partitions(source, dataset):
         if part_date < before and (cik is None or f"/cik={cik}/" in key):
-            frames.append(lake.read_parquet(key))
+            df = lake.read_parquet(key)
+            df["logical_date"] = part_date
+            frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -69,13 +69,14 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
 
     from minerwatch.pipeline import as_day
     from minerwatch.quality import validate_frame
+    from minerwatch.sources import coinmetrics
 
     settings = settings or load_settings()
     day = as_day(logical_date)
     lake = Lake(settings)
     # the warehouse is built from every staged batch: a backfill of an old date legitimately
     # holds days up to the newest batch, so "no future dates" is checked against that
-    newest = [d for d, _ in lake.staged_partitions("coinmetrics", "btc_asset_metrics")]
+    newest = [d for d, _ in lake.staged_partitions(coinmetrics.SOURCE, coinmetrics.DATASET)]
     bound = max([day, *newest])
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
@@ -88,9 +89,7 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
         counts[table] = len(df)
         if not outcome.success:
             key = f"audit/{table}/{date_part('logical_date', day)}/validation_result.json"
-            lake._put(
-                key, json.dumps(outcome.result, indent=2, default=str).encode(), overwrite=True
-            )
+            lake.replace(key, json.dumps(outcome.result, indent=2, default=str).encode())
             failures.append(f"{outcome.summary()}\n  result saved at {lake.url(key)}")
     if failures:
         raise ValidationFailed(
@@ -122,7 +121,7 @@ def publish(logical_date, settings: Settings | None = None) -> dict[str, str]:
                     f"copy ({_select(table)}) to '{path}' (format parquet, compression zstd)"
                 )
                 key = f"marts/{table}/data.parquet"
-                lake._put(key, path.read_bytes(), overwrite=True)
+                lake.replace(key, path.read_bytes())
                 out[table] = lake.url(key)
     finally:
         con.close()
