@@ -148,6 +148,13 @@ def minerwatch_daily():
         return tasks.run(publish.publish, logical_date)
 
     @task(queue=WAREHOUSE_QUEUE)
+    def monthly_report(logical_date=None) -> dict:
+        """The month's self-contained HTML report and the claims check, from the published copy."""
+        from minerwatch import report, tasks
+
+        return tasks.run(report.build, logical_date)
+
+    @task(queue=WAREHOUSE_QUEUE)
     def headline(logical_date=None) -> dict:
         from minerwatch import pipeline, warehouse
         from minerwatch.settings import load
@@ -166,7 +173,8 @@ def minerwatch_daily():
     staged_production = stage_production_updates(production)
     build = dbt_build()
     staged = [staged_cm, staged_mp, staged_prices, staged_sec, staged_production]
-    staged >> build >> audit_marts() >> publish_marts() >> headline()
+    published = staged >> build >> audit_marts() >> publish_marts()
+    published >> [monthly_report(), headline()]
 
 
 minerwatch_daily()

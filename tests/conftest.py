@@ -161,3 +161,108 @@ def seaweedfs(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=15)
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server (Debian's package; installed here with apt-get if missing and
+    we are root) on loopback, in a throwaway data directory. Yields a SQLAlchemy URL."""
+    import tempfile
+
+    bindir = _postgres_bin()
+    if bindir is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "postgresql"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        bindir = _postgres_bin()
+    if bindir is None:
+        pytest.fail("PostgreSQL not found: install Debian's `postgresql` package")
+    # the server refuses to run as root: as root, run it as the package's `postgres` user
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    base = Path(tempfile.mkdtemp(prefix="minerwatch-pg-"))
+    base.chmod(0o755)
+    data, sockets = base / "data", base / "run"
+    sockets.mkdir()
+    if as_user:
+        shutil.chown(base, "postgres")
+        shutil.chown(sockets, "postgres")
+    port = free_port()
+
+    def pg(*args, **kw):
+        return subprocess.run([*as_user, *args], check=True, capture_output=True, **kw)
+
+    pg(str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8")
+    pg(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(base / "postgres.log"),
+        "-w",
+        "-o",
+        f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1",
+        "start",
+    )
+    try:
+        pg(
+            str(bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "airflow",
+        )
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/airflow"
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium (installed here with apt-get if missing and we are root)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "chromium"], check=True, env=env, capture_output=True
+        )
+        found = shutil.which("chromium")
+    if not found:
+        pytest.fail("Chromium not found: install Debian's `chromium` package")
+    return found
+
+
+def headless(chromium: str, *args: str, timeout: int = 90) -> subprocess.CompletedProcess:
+    """Chromium headless, offline-safe flags (no sandbox as root, no GPU, no background calls)."""
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--hide-scrollbars",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)

@@ -1,4 +1,4 @@
-"""``minerwatch`` command line: demo, run, setup-airflow, sample, replay, dbt, headline."""
+"""``minerwatch`` command line: demo, run, setup-airflow, sample, replay, dbt, headline, report."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def run_dag(day: dt.date, dag_id: str = "minerwatch_daily") -> str:
 
 
 def _print_headline(day: dt.date) -> None:
-    from minerwatch import publish, warehouse
+    from minerwatch import claims, publish, report, warehouse
     from minerwatch.settings import load
 
     settings = load()
@@ -86,6 +86,21 @@ def _print_headline(day: dt.date) -> None:
     print(warehouse.format_headline(warehouse.headline(day), settings.warehouse))
     print(f"  published (read-only)   {publish.published_path(settings)}")
     print(f"  Parquet marts           {settings.lake_url}/marts/")
+    path = report.report_path(settings, day.replace(day=1))
+    print(f"  monthly report          {path if path.exists() else '(not written)'}")
+    if settings.claims_file and path.exists():
+        import duckdb
+
+        con = duckdb.connect(str(publish.published_path(settings)), read_only=True)
+        try:
+            results = claims.check(claims.load(settings.claims_file), con)
+        finally:
+            con.close()
+        counts = {s: sum(r.status == s for r in results) for s in report.CLAIM_STATUSES}
+        print(
+            f"  claims ({settings.claims_file.name})".ljust(26)
+            + ", ".join(f"{n} {s}" for s, n in counts.items())
+        )
 
 
 def demo(day: dt.date) -> int:
@@ -99,6 +114,10 @@ def demo(day: dt.date) -> int:
         os.environ.update(server.env())
         # the replay server, like SEC, refuses requests without a declared contact
         os.environ.setdefault("MINERWATCH_SEC_USER_AGENT", "minerwatch demo demo@example.invalid")
+        os.environ.setdefault(
+            "MINERWATCH_CLAIMS_FILE", str(REPO_ROOT / "claims" / "sample_demo.yml")
+        )
+        os.environ["MINERWATCH_SAMPLE_DATA"] = "true"  # the report says so on its first screen
         print(f"replay server on {server.base_url}")
         state = run_dag(day)
     if state.endswith("success"):
@@ -135,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dbt", help="run dbt with the settings applied, e.g. `minerwatch dbt build`")
     p.add_argument("args", nargs=argparse.REMAINDER)
     p = sub.add_parser("headline", help="print the headline figures of the warehouse")
+    p.add_argument("--date", default=os.environ.get("DATE"))
+    p = sub.add_parser("report", help="write the monthly HTML report from the published warehouse")
     p.add_argument("--date", default=os.environ.get("DATE"))
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -173,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "headline":
         _print_headline(_date(args.date))
+        return 0
+    if args.cmd == "report":
+        from minerwatch import report
+
+        out = report.build(_date(args.date))
+        print(f"report written to {out['report']} ({out['lake_report']}); claims: {out['claims']}")
         return 0
     return 2
 

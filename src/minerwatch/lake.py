@@ -230,10 +230,14 @@ class Lake:
         log.info("staged %d rows at %s", len(df), key)
         return key
 
-    def staged_partitions(self, source: str, dataset: str) -> list[tuple[dt.date, str]]:
-        """(logical_date, key) of every staged partition, oldest first."""
+    def staged_partitions(
+        self, source: str | None = None, dataset: str | None = None
+    ) -> list[tuple[dt.date, str]]:
+        """(logical_date, key) of every staged partition (of one dataset, or of all), oldest
+        first."""
+        prefix = self.staged_prefix(source, dataset) if source and dataset else "staged"
         out = []
-        for key in self.list(self.staged_prefix(source, dataset)):
+        for key in self.list(prefix):
             m = re.search(r"/logical_date=(\d{4}-\d{2}-\d{2})/(?:[^/]+/)*data\.parquet$", key)
             if m:
                 out.append((dt.date.fromisoformat(m.group(1)), key))

@@ -2,7 +2,8 @@
 its Great Expectations suite; only when all pass are the marts exported as Parquet to the lake's
 ``marts/`` and the warehouse copied, atomically and read-only, to ``published/warehouse.duckdb``.
 A failed audit leaves the previous publication untouched, fails the run, and keeps the failing
-expectations beside the batch in the lake (``audit/<table>/logical_date=…/``)."""
+expectations beside the batch in the lake (``audit/<table>/logical_date=…/``; passing results
+are kept there too)."""
 
 from __future__ import annotations
 
@@ -69,15 +70,15 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
 
     from minerwatch.pipeline import as_day
     from minerwatch.quality import validate_frame
-    from minerwatch.sources import coinmetrics
+    from minerwatch.quality.gx import stable_result
 
     settings = settings or load_settings()
     day = as_day(logical_date)
     lake = Lake(settings)
-    # the warehouse is built from every staged batch: a backfill of an old date legitimately
-    # holds days up to the newest batch, so "no future dates" is checked against that
-    newest = [d for d, _ in lake.staged_partitions(coinmetrics.SOURCE, coinmetrics.DATASET)]
-    bound = max([day, *newest])
+    # the warehouse is built from every staged batch of every source: a backfill of an old date
+    # (or runs of a backfill in parallel) legitimately holds days up to the newest batch, so
+    # "no future dates" is checked against that
+    bound = max([day, *(d for d, _ in lake.staged_partitions())])
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         frames = {t: con.execute(_select(t)).df() for t in MARTS}
@@ -87,9 +88,10 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
     for table, df in frames.items():
         outcome = validate_frame(audit_frame(table, df, bound), f"mart_{table}")
         counts[table] = len(df)
+        # kept beside the batch whatever the outcome: what was checked, and what was found
+        key = f"audit/{table}/{date_part('logical_date', day)}/validation_result.json"
+        lake.replace(key, json.dumps(stable_result(outcome.result), indent=2, default=str).encode())
         if not outcome.success:
-            key = f"audit/{table}/{date_part('logical_date', day)}/validation_result.json"
-            lake.replace(key, json.dumps(outcome.result, indent=2, default=str).encode())
             failures.append(f"{outcome.summary()}\n  result saved at {lake.url(key)}")
     if failures:
         raise ValidationFailed(

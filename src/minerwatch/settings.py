@@ -102,6 +102,8 @@ class Settings:
     http_timeout_s: float = 30.0
     http_max_retries: int = 5
     http_backoff_s: float = 1.0
+    claims_file: Path | None = None
+    sample_data: bool = False
 
     @property
     def lake_root(self) -> str:
@@ -171,6 +173,18 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             f"MINERWATCH_SEC_MAX_RPS={rps!r}: expected requests per second in (0, 10] "
             "(SEC fair access allows at most 10)"
         ) from None
+    claims = env.get("MINERWATCH_CLAIMS_FILE", "").strip()
+    claims_file = Path(claims).expanduser() if claims else None
+    if claims_file and not claims_file.is_absolute():
+        claims_file = (REPO_ROOT / claims_file).resolve()
+    if claims_file and not claims_file.is_file():
+        raise SettingsError(
+            f"MINERWATCH_CLAIMS_FILE={claims!r}: no such file (a YAML file of published claims; "
+            "see claims/README.md)"
+        )
+    sample = (env.get("MINERWATCH_SAMPLE_DATA", "").strip() or "false").lower()
+    if sample not in ("true", "false", "1", "0"):
+        raise SettingsError(f"MINERWATCH_SAMPLE_DATA={sample!r}: expected true or false")
     return Settings(
         lake_url=_lake_url(env, "MINERWATCH_LAKE_URL", default_lake),
         warehouse=_path(env, "MINERWATCH_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb"),
@@ -192,6 +206,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         http_timeout_s=timeout_s,
         http_max_retries=max_retries,
         http_backoff_s=backoff_s,
+        claims_file=claims_file,
+        sample_data=sample in ("true", "1"),
     )
 
 

@@ -11,7 +11,9 @@ import duckdb
 import pytest
 
 from minerwatch.cli import run_dag
-from minerwatch.settings import load
+from minerwatch.publish import MARTS
+from minerwatch.settings import REPO_ROOT, load
+from tests.conftest import headless
 
 DAY = dt.date(2024, 6, 29)
 
@@ -40,9 +42,10 @@ SECRET = "dummy-secret-cm-key-5150"
 
 
 def test_daily_dag_end_to_end_is_idempotent_and_incremental(
-    airflow_db, env, replay, monkeypatch, capfd
+    airflow_db, env, replay, monkeypatch, capfd, chromium
 ):
     monkeypatch.setenv("MINERWATCH_COINMETRICS_API_KEY", SECRET)
+    monkeypatch.setenv("MINERWATCH_CLAIMS_FILE", str(REPO_ROOT / "claims" / "sample_demo.yml"))
     settings = load()
     lake_root = env / "lake"
 
@@ -74,6 +77,8 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(
     assert last[0] > 0 and last[1] > 0 and last[2] > 0 and last[3] > 1
     assert last[5] in first_files  # the mart row points at the raw object it came from
     _check_market_marts(settings.warehouse, first_files)
+    _check_bi_connection(env / "published" / "warehouse.duckdb")
+    _check_report_in_chromium(env, chromium)
 
     # the same date again: no new raw objects, the same bytes everywhere, the same mart, and
     # byte-identical published Parquet marts
@@ -150,3 +155,63 @@ def _check_market_marts(path, lake_files):
         )
     finally:
         con.close()
+
+
+def _check_bi_connection(published):
+    """As Superset / Metabase connect: SQLAlchemy with duckdb-engine, read-only."""
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(f"duckdb:///{published}", connect_args={"read_only": True})
+    try:
+        assert set(MARTS) <= set(inspect(engine).get_table_names(schema="marts"))
+        with engine.connect() as c:
+            for table in MARTS:
+                n = c.execute(text(f"select count(*) from marts.{table}")).scalar()
+                assert n > 0, table
+            # persist_docs: the dbt descriptions reach the published tables and columns
+            described = c.execute(
+                text(
+                    "select table_name, count(*) filter (where comment is null or comment = ''), "
+                    "count(*) from duckdb_columns() where schema_name = 'marts' group by 1"
+                )
+            ).fetchall()
+            assert {t for t, _, _ in described} >= set(MARTS)
+            assert all(missing == 0 for _, missing, _ in described), described
+            tables = c.execute(
+                text(
+                    "select count(*) from duckdb_tables() where schema_name = 'marts' "
+                    "and (comment is null or comment = '')"
+                )  # fmt: skip
+            ).scalar()
+            assert tables == 0
+    finally:
+        engine.dispose()
+
+
+def _check_report_in_chromium(env, chromium):
+    from PIL import Image
+
+    report = env / "published" / "reports" / f"minerwatch-{DAY:%Y-%m}.html"
+    assert (env / "lake" / "reports" / f"month={DAY:%Y-%m}" / "report.html").exists()
+    shot = env / "report.png"
+    headless(chromium, "--window-size=1000,2800", f"--screenshot={shot}", report.as_uri())
+    img = Image.open(shot).convert("RGB")
+    colors = img.getcolors(maxcolors=1 << 24)
+    white = max(n for n, rgb in colors if rgb == (255, 255, 255))
+    assert len(colors) > 100, "the screenshot is (nearly) blank"
+    assert 1 - white / (img.width * img.height) > 0.03, "the screenshot is (nearly) blank"
+    # the headline numbers, as the warehouse has them, are in the rendered page
+    dom = headless(chromium, "--dump-dom", report.as_uri()).stdout
+    con = duckdb.connect(str(env / "published" / "warehouse.duckdb"), read_only=True)
+    try:
+        mcap, hashprice, ratio = con.execute(
+            "select sector_market_cap_usd, avg_hashprice_usd_per_ehs_day, "
+            "mcap_to_four_year_reward from marts.fct_sector_monthly where month_start = ?",
+            [DAY.replace(day=1)],
+        ).fetchone()
+    finally:
+        con.close()
+    assert f"${mcap / 1e9:,.1f} bn" in dom
+    assert f"${hashprice:,.0f} /EH/s/day" in dom
+    assert f"{ratio * 100:.1f} %" in dom
+    assert "claims from sample_demo.yml" in dom and dom.count("<svg") == 5

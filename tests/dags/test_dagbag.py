@@ -67,11 +67,13 @@ def test_structure(dagbag):
     assert up["audit_marts"] == {"dbt_build"}
     assert up["publish_marts"] == {"audit_marts"}
     assert up["headline"] == {"publish_marts"}
+    assert up["monthly_report"] == {"publish_marts"}  # the report reads the published copy
     assert dag.get_task("publish_marts").pool == "minerwatch_warehouse"
     assert dag.get_task("dbt_build").pool == "minerwatch_warehouse"
     # on Celery, warehouse readers/writers go to the one worker that holds the DuckDB file
     assert dag.get_task("dbt_build").queue == "warehouse"
     assert dag.get_task("headline").queue == "warehouse"
+    assert dag.get_task("monthly_report").queue == "warehouse"
     outlets = {t.task_id: [a.uri for a in t.outlets] for t in dag.tasks}
     assert any("raw/coinmetrics" in u for u in outlets["extract_coinmetrics"])
 

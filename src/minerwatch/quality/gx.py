@@ -6,6 +6,7 @@ validated as a DataFrame. ``great_expectations`` is imported lazily (it takes ~2
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import warnings
@@ -59,6 +60,16 @@ def _observed(res: dict[str, Any]) -> Any:
     if exc.get("raised_exception"):
         return f"error: {exc.get('exception_message')}"
     return result
+
+
+def stable_result(result: dict) -> dict:
+    """The validation result without what changes from one run to the next (load time,
+    expectation ids), so the same data gives the same bytes."""
+    out = copy.deepcopy(result)
+    out.get("meta", {}).get("batch_markers", {}).pop("ge_load_time", None)
+    for res in out.get("results", []):
+        res.get("expectation_config", {}).pop("id", None)
+    return out
 
 
 def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationOutcome:

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import math
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -129,7 +130,8 @@ def extract(
     params: dict[str, str] | None = request_params(start, end, settings.coinmetrics_api_key)
     landed: list[RawObject] = []
     seen: set[str] = set()
-    page = 0
+    page, rows, started = 0, 0, time.monotonic()
+    span = (end - start).days + 1
     while url:
         page += 1
         if page > MAX_PAGES:
@@ -154,6 +156,19 @@ def extract(
             "redacted": redacted,
         }
         landed.append(lake.put_raw(SOURCE, DATASET, ingest_date, body, meta))
+        rows += len(doc["data"])
+        if span > PAGE_SIZE:  # a long window (history, backfill): say how far it got
+            elapsed = max(time.monotonic() - started, 1e-9)
+            log.info(
+                "Coin Metrics %s..%s: page %d, %d of ~%d days (%.0f%%), %.0f rows/s",
+                start,
+                end,
+                page,
+                rows,
+                span,
+                100 * min(rows / span, 1),
+                rows / elapsed,
+            )
         nxt = doc.get("next_page_url")
         if not nxt:
             break

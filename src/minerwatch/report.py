@@ -1,0 +1,500 @@
+"""The monthly report: one self-contained HTML file per month (inline SVG charts and CSS, nothing
+fetched when it is opened), written after publish from the published warehouse.
+
+It carries the headline figures of ``marts.fct_sector_monthly`` for the month of the run's
+logical date (month to date while the month is running), five charts — the group's market cap
+against bitcoin's price, network hash rate and hashprice, hash-rate share by company, the two
+valuation ratios, the month's returns by company against bitcoin — each footnoted with its
+source, and the claims check. Written to ``published/reports/minerwatch-YYYY-MM.html`` beside
+the published warehouse and to the lake under ``reports/month=YYYY-MM/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import logging
+import math
+import os
+import tempfile
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from minerwatch import charts
+from minerwatch.errors import MinerwatchError
+from minerwatch.lake import Lake
+from minerwatch.settings import Settings
+from minerwatch.settings import load as load_settings
+
+log = logging.getLogger(__name__)
+
+CLAIM_STATUSES = ("supported", "contradicted", "not enough data")
+HISTORY_MONTHS = 36  # the charts' window, ending with the report's month
+SHARE_MONTHS = 12
+
+SOURCES = {
+    "network": "Coin Metrics community API (HashRate, BlkCnt, IssTotNtv, FeeTotNtv, SplyCur, "
+    "PriceUSD) via marts.fct_network_daily; difficulty from mempool.space.",
+    "market": "Daily closes from the market-data provider (Yahoo Finance chart API by default) "
+    "× shares outstanding from SEC XBRL dei:EntityCommonStockSharesOutstanding (latest filing "
+    "filed on or before each day) via marts.fct_miner_market_daily and marts.fct_sector_daily.",
+    "hashrate": "Each company's self-reported hash rate from its monthly production update "
+    "(8-K / 6-K exhibit 99.1 on SEC EDGAR; the cited document is in "
+    "marts.fct_miner_hashrate_monthly.source_url) ÷ the network's monthly mean hash rate "
+    "(Coin Metrics).",
+    "returns": "Adjusted closes, last trading day of the month vs the previous month's "
+    "(marts.fct_miner_performance_monthly); bitcoin from Coin Metrics PriceUSD on the same days.",
+}
+
+
+def report_path(settings: Settings, month: dt.date) -> Path:
+    return settings.warehouse.parent / "published" / "reports" / f"minerwatch-{month:%Y-%m}.html"
+
+
+def _usd_bn(v: float | None) -> str:
+    return "n/a" if _missing(v) else f"${v / 1e9:,.1f} bn"
+
+
+def _pct(v: float | None, signed: bool = True) -> str:
+    return "n/a" if _missing(v) else (f"{v:+.1f} %" if signed else f"{v:.1f} %")
+
+
+def _frac(v: float | None) -> str:
+    return "n/a" if _missing(v) else f"{v * 100:.1f} %"
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and not math.isfinite(v))
+
+
+def _clean(v):
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, decimal.Decimal):
+        v = float(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _rows(con, sql: str, params: list) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [{n: _clean(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+
+
+def gather(con, month: dt.date) -> dict[str, Any]:
+    """Everything the report shows, read from the warehouse behind ``con``."""
+    start = dt.date(month.year - HISTORY_MONTHS // 12, month.month, 1)
+    nxt = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    share_start = dt.date(month.year - SHARE_MONTHS // 12, month.month, 1)
+    headline = _rows(
+        con,
+        "select * from marts.fct_sector_monthly where month_start <= ? "
+        "order by month_start desc limit 2",
+        [month],
+    )
+    return {
+        "month": month,
+        "headline": headline[0] if headline and headline[0]["month_start"] == month else None,
+        "previous": next((r for r in headline if r["month_start"] < month), None),
+        "sector_daily": _rows(
+            con,
+            "select date_day, sector_market_cap_usd, btc_price_usd, mcap_to_remaining_btc_value, "
+            "mcap_to_four_year_reward from marts.fct_sector_daily "
+            "where date_day >= ? and date_day < ? order by date_day",
+            [start, nxt],
+        ),
+        "network_daily": _rows(
+            con,
+            "select date_day, hashrate_ehs_7d, avg(hashprice_usd_per_ehs_day) over ("
+            "order by date_day rows between 6 preceding and current row) as hashprice_7d "
+            "from marts.fct_network_daily where date_day < ? "
+            "qualify date_day >= ? order by date_day",
+            [nxt, start],
+        ),
+        "shares": _rows(
+            con,
+            "select month_start, ticker, hashrate_share, reported_hashrate_ehs, hashrate_kind, "
+            "source_url from marts.fct_miner_hashrate_monthly "
+            "where month_start > ? and month_start <= ? order by month_start, ticker",
+            [share_start, month],
+        ),
+        "returns": _rows(
+            con,
+            "select ticker, return_pct, btc_return_pct, excess_return_pct, rank "
+            "from marts.fct_miner_performance_monthly where month_start = ? "
+            "order by return_pct desc nulls last, ticker",
+            [month],
+        ),
+        "latest_share": next(
+            iter(
+                _rows(
+                    con,
+                    "select month_start, sector_hashrate_share, hashrate_reporting_miners, "
+                    "hashrate_kinds from marts.fct_sector_monthly where month_start <= ? "
+                    "and sector_hashrate_share is not null order by month_start desc limit 1",
+                    [month],
+                )
+            ),
+            None,
+        ),
+        "network_sources": [
+            r["source"]
+            for r in _rows(
+                con,
+                "select distinct source from marts.fct_network_daily "
+                "where date_day >= ? and date_day < ? order by source",
+                [start, nxt],
+            )
+        ],
+    }
+
+
+# -- rendering ------------------------------------------------------------------------------
+CSS = """
+body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0 auto;
+max-width:960px;padding:24px;color:#222;background:#fff}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:1px solid #ddd}
+.sub{color:#666;margin:0 0 16px}.banner{background:#fff3cd;border:1px solid #e0c36c;padding:8px 12px;
+margin:12px 0;font-weight:600}
+table{border-collapse:collapse;width:100%;font-size:14px}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee}td.n{text-align:right;
+font-variant-numeric:tabular-nums}
+.kpis{display:grid;grid-template-columns:repeat(3,1fr);gap:12px}
+.kpi{border:1px solid #ddd;border-radius:6px;padding:10px}.kpi .v{font-size:22px;font-weight:600}
+.kpi .l{color:#555;font-size:13px}.kpi .c{color:#666;font-size:12px}
+figure{margin:8px 0 0}figcaption,.src{color:#555;font-size:12px;margin-top:4px}
+.supported{color:#1a7f37;font-weight:600}.contradicted{color:#c62828;font-weight:600}
+.nodata{color:#8a6d00;font-weight:600}td.s{font-size:11px;color:#555;max-width:220px}
+"""
+
+
+def _kpi(label: str, value: str, change: str, note: int) -> str:
+    return (
+        f'<div class="kpi"><div class="l">{escape(label)}<sup>{note}</sup></div>'
+        f'<div class="v">{escape(value)}</div><div class="c">{escape(change)}</div></div>'
+    )
+
+
+def _headline_html(data: dict[str, Any]) -> str:
+    h = data["headline"]
+    if not h:
+        return (
+            '<p class="nodata">Not enough data for this month in marts.fct_sector_monthly '
+            "(no market data landed for it yet).</p>"
+        )
+    latest = data.get("latest_share")
+    share_label = "Share of network hash rate"
+    if latest and latest["month_start"] != data["month"]:
+        # the month's production updates are filed in the next month
+        share_label += f" ({latest['month_start']:%B %Y}, latest reported)"
+    share = latest["sector_hashrate_share"] if latest else None
+    kinds = (latest or {}).get("hashrate_kinds") or "none reported"
+    reporting = (latest or {}).get("hashrate_reporting_miners") or 0
+    kpis = [
+        _kpi(
+            f"Combined market cap ({h['miners_count']} miners)",
+            _usd_bn(h["sector_market_cap_usd"]),
+            f"{_pct(h['sector_market_cap_change_pct'])} on the month",
+            2,
+        ),
+        _kpi(share_label, _frac(share), f"{reporting} reporting; kinds: {kinds}", 3),
+        _kpi(
+            "Network hash rate (monthly mean)",
+            "n/a" if _missing(h["avg_hashrate_ehs"]) else f"{h['avg_hashrate_ehs']:,.1f} EH/s",
+            f"{_pct(h['hashrate_change_pct'])}; difficulty {_pct(h['difficulty_change_pct'])}",
+            1,
+        ),
+        _kpi(
+            "Hashprice (monthly mean)",
+            "n/a"
+            if _missing(h["avg_hashprice_usd_per_ehs_day"])
+            else f"${h['avg_hashprice_usd_per_ehs_day']:,.0f} /EH/s/day",
+            f"{_pct(h['hashprice_change_pct'])} on the month",
+            1,
+        ),
+        _kpi(
+            "Market cap / value of bitcoin left to mine",
+            _frac(h["mcap_to_remaining_btc_value"]),
+            "at month end",
+            2,
+        ),
+        _kpi(
+            "Market cap / four years of block rewards",
+            _frac(h["mcap_to_four_year_reward"]),
+            "at month end",
+            2,
+        ),
+        _kpi(
+            f"Best: {h.get('best_ticker') or 'n/a'}",
+            _pct(h.get("best_return_pct")),
+            f"worst: {h.get('worst_ticker') or 'n/a'} {_pct(h.get('worst_return_pct'))}",
+            4,
+        ),
+        _kpi("Bitcoin", _pct(h.get("btc_return_pct")), "on the month", 4),
+    ]
+    return f'<div class="kpis">{"".join(kpis)}</div>'
+
+
+def _figure(title: str, svg: str, note: int, source: str) -> str:
+    return (
+        f"<h2>{escape(title)}</h2><figure>{svg}<figcaption><sup>{note}</sup> Source: "
+        f"{escape(source)}</figcaption></figure>"
+    )
+
+
+def _charts_html(data: dict[str, Any]) -> str:
+    sd, nd = data["sector_daily"], data["network_daily"]
+    out = []
+    out.append(
+        _figure(
+            "Group market cap against bitcoin's price",
+            charts.line_chart(
+                "Group market cap against bitcoin's price",
+                [r["date_day"] for r in sd],
+                [
+                    charts.Series(
+                        "Group market cap ($ bn)",
+                        [_div(r["sector_market_cap_usd"], 1e9) for r in sd],
+                        charts.PALETTE[0],
+                    ),
+                    charts.Series(
+                        "Bitcoin ($)",
+                        [r["btc_price_usd"] for r in sd],
+                        charts.BTC_COLOR,
+                        right_axis=True,
+                    ),
+                ],
+                lambda v: f"${v:,.0f}bn",
+                lambda v: f"${v:,.0f}",
+            ),
+            2,
+            SOURCES["market"],
+        )
+    )
+    out.append(
+        _figure(
+            "Network hash rate and hashprice",
+            charts.line_chart(
+                "Network hash rate and hashprice",
+                [r["date_day"] for r in nd],
+                [
+                    charts.Series(
+                        "Hash rate, 7-day mean (EH/s)",
+                        [r["hashrate_ehs_7d"] for r in nd],
+                        charts.PALETTE[2],
+                    ),
+                    charts.Series(
+                        "Hashprice, 7-day mean ($/EH/s/day)",
+                        [r["hashprice_7d"] for r in nd],
+                        charts.PALETTE[3],
+                        right_axis=True,
+                    ),
+                ],
+                lambda v: f"{v:,.0f}",
+                lambda v: f"${v:,.0f}",
+            ),
+            1,
+            SOURCES["network"],
+        )
+    )
+    months = sorted({r["month_start"] for r in data["shares"]})
+    tickers = sorted({r["ticker"] for r in data["shares"]})
+    by = {(r["month_start"], r["ticker"]): r["hashrate_share"] for r in data["shares"]}
+    out.append(
+        _figure(
+            "Share of network hash rate by company",
+            charts.stacked_bar_chart(
+                "Share of network hash rate by company",
+                [f"{m:%b %y}" for m in months],
+                {t: [_mul(by.get((m, t)), 100) for m in months] for t in tickers},
+                lambda v: f"{v:g} %",
+            ),
+            3,
+            SOURCES["hashrate"],
+        )
+    )
+    out.append(
+        _figure(
+            "Valuation: market cap against bitcoin left to mine and four years of rewards",
+            charts.line_chart(
+                "Valuation ratios",
+                [r["date_day"] for r in sd],
+                [
+                    charts.Series(
+                        "Market cap / value of bitcoin left to mine",
+                        [_mul(r["mcap_to_remaining_btc_value"], 100) for r in sd],
+                        charts.PALETTE[4],
+                    ),
+                    charts.Series(
+                        "Market cap / four years of rewards",
+                        [_mul(r["mcap_to_four_year_reward"], 100) for r in sd],
+                        charts.PALETTE[1],
+                    ),
+                ],
+                lambda v: f"{v:.0f} %",
+            ),
+            2,
+            SOURCES["market"] + " Remaining bitcoin and block rewards: " + SOURCES["network"],
+        )
+    )
+    rets = data["returns"]
+    btc = next((r["btc_return_pct"] for r in rets if r["btc_return_pct"] is not None), None)
+    out.append(
+        _figure(
+            f"Returns in {data['month']:%B %Y} by company against bitcoin",
+            charts.bar_chart(
+                "Monthly returns by company",
+                [r["ticker"] for r in rets],
+                [r["return_pct"] for r in rets],
+                lambda v: f"{v:+.0f} %",
+                reference=("Bitcoin", btc) if btc is not None else None,
+            ),
+            4,
+            SOURCES["returns"],
+        )
+    )
+    return "".join(out)
+
+
+def _div(v, d):
+    return None if _missing(v) else v / d
+
+
+def _mul(v, m):
+    return None if _missing(v) else v * m
+
+
+def _claims_html(results, claims_file: Path | None, error: str | None) -> str:
+    if error:
+        return f'<p class="contradicted">The claims file could not be checked: {escape(error)}</p>'
+    if claims_file is None:
+        return "<p>No claims file configured (MINERWATCH_CLAIMS_FILE).</p>"
+    css = {"supported": "supported", "contradicted": "contradicted", "not enough data": "nodata"}
+    rows = []
+    for r in results:
+        c = r.claim
+        when = c.month.strftime("%Y-%m") if c.month else c.day.isoformat()
+        computed = "—" if r.computed is None else f"{r.computed:,.6g}"
+        tol = f"±{c.tolerance:.1%}" if c.tolerance is not None else f"±{c.tolerance_abs:g}"
+        rows.append(
+            f'<tr><td class="s">{escape(c.id)}</td>'
+            f'<td title="marts.{escape(r.table)}">{escape(r.column)}'
+            f"{' ' + escape(c.ticker) if c.ticker else ''}</td><td>{when}</td>"
+            f'<td class="n">{c.value:,.6g}</td><td class="n">{computed}</td><td>{tol}</td>'
+            f'<td class="{css[r.status]}">{r.status}</td>'
+            f'<td class="s">{escape(c.published_by)}: {escape(c.source)}</td></tr>'
+        )
+    counts = {s: sum(r.status == s for r in results) for s in css}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return (
+        f"<p>{len(results)} claims from {escape(claims_file.name)}: {summary}.</p>"
+        "<table><tr><th>Claim</th><th>Figure</th><th>Day/month</th><th>Claimed</th>"
+        "<th>Computed</th><th>Tolerance</th><th>Status</th><th>Published by, where</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def render(
+    data: dict[str, Any],
+    claim_results=(),
+    claims_file: Path | None = None,
+    claims_error: str | None = None,
+    sample: bool = False,
+    generated_for: dt.date | None = None,
+) -> str:
+    month = data["month"]
+    h = data["headline"]
+    through = h["month_end_date"] if h else None
+    complete = bool(h and h.get("is_month_complete"))
+    period = f"{month:%B %Y}" + ("" if complete else " (month to date)")
+    banner = (
+        '<div class="banner">SAMPLE DATA — generated by the minerwatch demo, not real network '
+        "or market data. The figures show how the report works, nothing about the miners.</div>"
+        if sample
+        else ""
+    )
+    notes = [
+        ("1", SOURCES["network"] + f" Network rows from: {', '.join(data['network_sources'])}."),
+        ("2", SOURCES["market"]),
+        ("3", SOURCES["hashrate"]),
+        ("4", SOURCES["returns"]),
+    ]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>minerwatch — US-listed bitcoin miners, {period}</title>
+<style>{CSS}</style></head>
+<body>
+<h1>US-listed bitcoin miners — {period}</h1>
+<p class="sub">Data through {through or "n/a"}; generated by minerwatch for the run of
+{generated_for or month} from the published warehouse (marts.fct_sector_monthly and the marts
+named under each figure).</p>
+{banner}
+<h2>Headline figures</h2>
+{_headline_html(data)}
+{_charts_html(data)}
+<h2>Claims check</h2>
+{_claims_html(claim_results, claims_file, claims_error)}
+<h2>Sources</h2>
+<ol class="src">{"".join(f"<li>{escape(text)}</li>" for _, text in notes)}</ol>
+</body></html>
+"""
+
+
+def build(logical_date, settings: Settings | None = None) -> dict[str, Any]:
+    """Write the month's report from the published warehouse; returns paths and claim counts."""
+    import duckdb
+
+    from minerwatch import claims as claims_mod
+    from minerwatch.errors import ConfigurationError
+    from minerwatch.pipeline import as_day
+    from minerwatch.publish import published_path
+
+    settings = settings or load_settings()
+    day = as_day(logical_date)
+    month = day.replace(day=1)
+    source = published_path(settings)
+    if not source.exists():
+        raise MinerwatchError(f"no published warehouse at {source}: publish must run first")
+    con = duckdb.connect(str(source), read_only=True)
+    results, error = [], None
+    try:
+        data = gather(con, month)
+        if settings.claims_file:
+            try:
+                results = claims_mod.check(claims_mod.load(settings.claims_file), con)
+            except ConfigurationError as exc:
+                error = str(exc)  # the report still comes out, saying why claims were not checked
+                log.error("claims check: %s", exc)
+    finally:
+        con.close()
+    html = render(data, results, settings.claims_file, error, settings.sample_data, day)
+    target = report_path(settings, month)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(html)
+    os.replace(tmp, target)
+    lake = Lake(settings)
+    key = f"reports/month={month:%Y-%m}/report.html"
+    lake.replace(key, html.encode("utf-8"))
+    claims_json = [r.as_dict() for r in results]
+    lake.replace(
+        f"reports/month={month:%Y-%m}/claims.json",
+        json.dumps(claims_json, indent=2, default=str).encode(),
+    )
+    for r in results:
+        (log.info if r.status != claims_mod.CONTRADICTED else log.warning)(
+            "claim %s: %s — %s", r.claim.id, r.status.upper(), r.explanation
+        )
+    summary = {
+        s: sum(r.status == s for r in results)
+        for s in ("supported", "contradicted", "not enough data")
+    }
+    log.info("report for %s written to %s and %s", f"{month:%Y-%m}", target, lake.url(key))
+    return {"report": str(target), "lake_report": lake.url(key), "claims": summary}

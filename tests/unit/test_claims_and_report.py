@@ -1,0 +1,214 @@
+"""Claims check (parsing, resolution against the catalog, the three outcomes) and the report's
+rendering, on a small warehouse built here with the marts' real column names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import duckdb
+import pytest
+
+from minerwatch import charts, claims, report
+from minerwatch.errors import ConfigurationError
+
+MONTH = dt.date(2024, 6, 1)
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    c.execute("create schema marts")
+    c.execute(
+        """create table marts.fct_sector_monthly as select
+            date '2024-06-01' as month_start, date '2024-06-28' as month_end_date,
+            14 as miners_count, 49.7e9 as sector_market_cap_usd,
+            -10.0 as sector_market_cap_change_pct, 580.0 as avg_hashrate_ehs,
+            -2.5 as hashrate_change_pct, -3.7 as difficulty_change_pct,
+            52964.0 as avg_hashprice_usd_per_ehs_day, -4.4 as hashprice_change_pct,
+            cast(null as double) as sector_hashrate_share, 0 as hashrate_reporting_miners,
+            cast(null as varchar) as hashrate_kinds, 0.65 as mcap_to_remaining_btc_value,
+            1.299 as mcap_to_four_year_reward, 'BITF' as best_ticker, 15.7 as best_return_pct,
+            'RIOT' as worst_ticker, -30.6 as worst_return_pct, -4.2 as btc_return_pct,
+            true as is_month_complete, 'test' as source"""
+    )
+    c.execute(
+        """create table marts.fct_sector_daily as select
+            d::date as date_day, 14 as miners_count, 4e10 + i * 1e8 as sector_market_cap_usd,
+            6e10 as remaining_btc_value_usd, 0.6 + i / 1000 as mcap_to_remaining_btc_value,
+            3e10 as four_year_reward_usd, 1.2 + i / 500 as mcap_to_four_year_reward,
+            60000 + i * 10 as btc_price_usd, 'test' as source
+        from (select unnest(range(date '2024-01-01', date '2024-07-01', interval 1 day)) d,
+                     unnest(range(182)) i)"""
+    )
+    c.execute(
+        """create table marts.fct_network_daily as select date_day, 600.0 as hashrate_ehs_7d,
+            50000.0 as hashprice_usd_per_ehs_day, 'coinmetrics' as source
+        from marts.fct_sector_daily"""
+    )
+    c.execute(
+        """create table marts.fct_miner_hashrate_monthly as select date '2024-05-01' as
+            month_start, t as ticker, 20.0 as reported_hashrate_ehs, 'operating' as
+            hashrate_kind, 'https://www.sec.gov/x' as source_url, 0.035 as hashrate_share
+        from (select unnest(['MARA', 'RIOT']) t)"""
+    )
+    c.execute(
+        """create table marts.fct_miner_performance_monthly as select date '2024-06-01' as
+            month_start, t as ticker, r as return_pct, -4.2 as btc_return_pct,
+            r + 4.2 as excess_return_pct, 1 as rank
+        from (select unnest(['BITF', 'RIOT']) t, unnest([15.7, -30.6]) r)"""
+    )
+    c.execute(
+        """create table marts.fct_miner_market_daily as select date_day, 'MARA' as ticker,
+            1e9 as market_cap_usd from marts.fct_sector_daily"""
+    )
+    yield c
+    c.close()
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "claims.yml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+CLAIMS = """
+claims:
+  - id: hashprice
+    figure: avg_hashprice_usd_per_ehs_day
+    month: 2024-06
+    value: 53000
+    tolerance: 0.01
+    published_by: Example
+    source: p. 3
+  - id: mcap-wrong
+    figure: fct_sector_monthly.sector_market_cap_usd
+    month: 2024-06
+    value: 60.0e9
+    tolerance: 0.02
+    published_by: Example
+    source: p. 1
+  - id: share-missing
+    figure: sector_hashrate_share
+    month: 2024-06
+    value: 0.25
+    tolerance_abs: 0.01
+    published_by: Example
+    source: p. 2
+  - id: mara-share
+    figure: hashrate_share
+    ticker: mara
+    month: 2024-05
+    value: 0.035
+    tolerance_abs: 0.0005
+    published_by: Example
+    source: p. 4
+  - id: future
+    figure: mcap_to_four_year_reward
+    date: 2030-01-02
+    value: 1.3
+    tolerance: 0.05
+    published_by: Example
+    source: p. 5
+"""
+
+
+def test_claims_have_three_outcomes_with_the_computed_value(tmp_path, con):
+    results = {r.claim.id: r for r in claims.check(claims.load(_write(tmp_path, CLAIMS)), con)}
+    assert results["hashprice"].status == claims.SUPPORTED
+    assert results["hashprice"].computed == pytest.approx(52964.0)
+    assert results["mcap-wrong"].status == claims.CONTRADICTED
+    assert results["mcap-wrong"].difference == pytest.approx(49.7e9 - 60e9)
+    assert results["share-missing"].status == claims.NOT_ENOUGH  # null: nobody reported
+    assert results["mara-share"].status == claims.SUPPORTED
+    assert results["mara-share"].table == "fct_miner_hashrate_monthly"
+    assert results["future"].status == claims.NOT_ENOUGH
+    assert results["future"].table == "fct_sector_daily"  # resolved by grain: a daily claim
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("claims: {}", "top-level 'claims:' list"),
+        (
+            "claims:\n  - {id: a, figure: x, value: 1, published_by: p, month: 2024-06, "
+            "tolerance: 0.1}",
+            "'source' is required",
+        ),  # fmt: skip
+        (
+            "claims:\n  - {id: a, figure: x, value: 1, published_by: p, source: s, tolerance: 1}",
+            "exactly one of 'date'",
+        ),  # fmt: skip
+        (
+            "claims:\n  - {id: a, figure: x, value: one, published_by: p, source: s, "
+            "month: 2024-06, tolerance: 1}",
+            "value 'one' is not a number",
+        ),  # fmt: skip
+        (
+            "claims:\n  - {id: a, figure: x, value: 1, published_by: p, source: s, month: 2024-06}",
+            "tolerance",
+        ),  # fmt: skip
+        ("claims: [", "cannot be read as YAML"),
+    ],
+)
+def test_malformed_claims_files_say_what_is_wrong(tmp_path, body, message):
+    with pytest.raises(ConfigurationError, match=message):
+        claims.load(_write(tmp_path, body))
+
+
+@pytest.mark.parametrize(
+    "figure, extra, message",
+    [
+        ("no_such_column", "month: 2024-06", "in no mart"),
+        ("marts_dropped.x", "month: 2024-06", "not a column of a claimable mart"),
+        ("hashrate_share", "month: 2024-05", "needs 'ticker'"),
+        ("fct_sector_monthly.sector_market_cap_usd", "date: 2024-06-03", "is monthly"),
+        ('x" from marts.fct_sector_monthly; --', "month: 2024-06", "not a column"),
+        ("drop table marts", "month: 2024-06", "in no mart"),
+    ],
+)
+def test_figures_are_resolved_against_the_catalog_only(tmp_path, con, figure, extra, message):
+    body = f"""
+    claims:
+      - id: a
+        figure: '{figure}'
+        {extra}
+        value: 1
+        tolerance: 0.1
+        published_by: p
+        source: s
+    """
+    with pytest.raises(ConfigurationError, match=message):
+        claims.check(claims.load(_write(tmp_path, body)), con)
+
+
+def test_the_shipped_example_file_parses():
+    from minerwatch.settings import REPO_ROOT
+
+    loaded = claims.load(REPO_ROOT / "claims" / "sample_demo.yml")
+    assert len(loaded) >= 5 and all(c.source and c.published_by for c in loaded)
+
+
+def test_report_is_self_contained_and_shows_headline_claims_and_sources(tmp_path, con):
+    results = claims.check(claims.load(_write(tmp_path, CLAIMS)), con)
+    html = report.render(report.gather(con, MONTH), results, tmp_path / "claims.yml", sample=True)
+    assert "June 2024" in html and "$49.7 bn" in html and "$52,964" in html
+    assert "65.0 %" in html and "129.9 %" in html and "BITF" in html and "-4.2 %" in html
+    assert "SAMPLE DATA" in html
+    assert html.count("<svg") == 5 and html.count("Source:") == 5
+    assert "contradicted" in html and "supported" in html and "not enough data" in html
+    # nothing fetched when opened: no scripts, external stylesheets, images or fonts
+    for needle in ("<script", "<link", "src=", "href=", "url(", "@import"):
+        assert needle not in html, needle
+
+
+def test_report_without_market_data_says_so(con):
+    con.execute("delete from marts.fct_sector_monthly")
+    html = report.render(report.gather(con, MONTH))
+    assert "Not enough data for this month" in html
+
+
+def test_nice_ticks_cover_the_range():
+    ticks = charts.nice_ticks(3.2, 97.5)
+    assert ticks[0] <= 3.2 and ticks[-1] >= 97.5 and len(ticks) <= 7
+    assert charts.nice_ticks(5.0, 5.0)[0] < 5.0 < charts.nice_ticks(5.0, 5.0)[-1]
