@@ -37,6 +37,10 @@ SETTING_VARS = [
     "MINERWATCH_SEC_USER_AGENT",
     "MINERWATCH_HISTORY_START",
     "MINERWATCH_COINMETRICS_API_KEY",
+    "MINERWATCH_SEC_RATE_SCOPE",
+    "MINERWATCH_CLAIMS_FILE",
+    "MINERWATCH_SAMPLE_DATA",
+    "MINERWATCH_DBT_PROJECT_DIR",
 ]
 
 SAMPLE_END = dt.date(2024, 6, 30)  # covers the fourth halving (by the sample's own heights)
@@ -51,6 +55,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("MINERWATCH_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
     monkeypatch.setenv("MINERWATCH_HTTP_TIMEOUT", "5")
+    monkeypatch.setenv("MINERWATCH_SEC_RATE_STATE", str(tmp_path / "sec-rate.state"))
     return tmp_path
 
 

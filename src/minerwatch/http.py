@@ -84,6 +84,41 @@ class RateLimiter:
             self._next = max(now, self._next) + self.min_interval_s
 
 
+class SharedRateLimiter:
+    """At most one request per ``min_interval_s`` across every process on this machine that
+    uses the same state file: the next allowed time (CLOCK_MONOTONIC, system-wide) is kept in
+    ``path`` under an exclusive ``flock``, so local Airflow task processes share one budget."""
+
+    def __init__(self, path: str, min_interval_s: float, sleep=time.sleep):
+        self.path = path
+        self.min_interval_s = min_interval_s
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        import fcntl
+        import os
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held while waiting: the others queue behind
+            raw = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            try:
+                nxt = float(raw) if raw else 0.0
+            except ValueError:
+                nxt = 0.0  # a damaged state file only costs one unpaced request
+            now = time.monotonic()
+            if nxt - now > 60:  # from an earlier boot (the clock restarted): start over
+                nxt = 0.0
+            if now < nxt:
+                self._sleep(nxt - now)
+                now = time.monotonic()
+            value = f"{max(now, nxt) + self.min_interval_s:.6f}".encode()
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, value, 0)
+        finally:
+            os.close(fd)  # releases the lock
+
+
 class HttpClient:
     """A requests session with the project's retry policy."""
 
@@ -97,7 +132,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         retry_status: frozenset[int] | set[int] = RETRY_STATUS,
         min_interval_s: float = 0.0,
-        limiter: RateLimiter | None = None,
+        limiter: RateLimiter | SharedRateLimiter | None = None,
         sleep=time.sleep,
     ):
         import requests

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,9 @@ class Settings:
     http_backoff_s: float = 1.0
     claims_file: Path | None = None
     sample_data: bool = False
+    dbt_project_dir: Path = REPO_ROOT / "dbt_project"
+    sec_rate_scope: str = "machine"
+    sec_rate_state_file: Path = Path(tempfile.gettempdir()) / "minerwatch-sec-rate.state"
 
     @property
     def lake_root(self) -> str:
@@ -185,6 +189,21 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     sample = (env.get("MINERWATCH_SAMPLE_DATA", "").strip() or "false").lower()
     if sample not in ("true", "false", "1", "0"):
         raise SettingsError(f"MINERWATCH_SAMPLE_DATA={sample!r}: expected true or false")
+    project = env.get("MINERWATCH_DBT_PROJECT_DIR", "").strip()
+    dbt_project_dir = Path(project).expanduser().resolve() if project else REPO_ROOT / "dbt_project"
+    if not (dbt_project_dir / "dbt_project.yml").is_file():
+        raise SettingsError(
+            f"MINERWATCH_DBT_PROJECT_DIR={project!r}: no dbt_project.yml in {dbt_project_dir}"
+        )
+    scope = (env.get("MINERWATCH_SEC_RATE_SCOPE", "").strip() or "machine").lower()
+    if scope not in ("machine", "slot"):
+        raise SettingsError(
+            f"MINERWATCH_SEC_RATE_SCOPE={scope!r}: expected 'machine' (all processes on this "
+            "machine share the SEC budget) or 'slot' (each of the sec_api pool's slots gets its "
+            "share; for workers on several machines)"
+        )
+    state = env.get("MINERWATCH_SEC_RATE_STATE", "").strip()
+    rate_state = Path(state) if state else Path(tempfile.gettempdir()) / "minerwatch-sec-rate.state"
     return Settings(
         lake_url=_lake_url(env, "MINERWATCH_LAKE_URL", default_lake),
         warehouse=_path(env, "MINERWATCH_WAREHOUSE", REPO_ROOT / "data" / "warehouse.duckdb"),
@@ -208,6 +227,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         http_backoff_s=backoff_s,
         claims_file=claims_file,
         sample_data=sample in ("true", "1"),
+        dbt_project_dir=dbt_project_dir,
+        sec_rate_scope=scope,
+        sec_rate_state_file=rate_state,
     )
 
 

@@ -1,4 +1,5 @@
-"""The tracked miner universe: the reviewed seed ``dbt_project/seeds/miners.csv``."""
+"""The tracked miner universe: the reviewed seed ``seeds/miners.csv`` of the dbt project
+(``MINERWATCH_DBT_PROJECT_DIR``, default ``dbt_project/``)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,23 @@ import csv
 from pathlib import Path
 
 from minerwatch.lake import key_part
-from minerwatch.settings import REPO_ROOT
+from minerwatch.settings import load
 
-SEED = REPO_ROOT / "dbt_project" / "seeds" / "miners.csv"
 BITCOIN_TICKER = "BTC-USD"
 
 
-def miners(path: Path = SEED) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
+def seed_path() -> Path:
+    return load().dbt_project_dir / "seeds" / "miners.csv"
+
+
+def miners(path: Path | None = None) -> list[dict[str, str]]:
+    with open(path or seed_path(), newline="") as fh:
         rows = list(csv.DictReader(fh))
     for row in rows:
         key_part(row["ticker"], "ticker")  # tickers become object-key parts
     return rows
 
 
-def price_tickers(path: Path = SEED) -> list[str]:
+def price_tickers(path: Path | None = None) -> list[str]:
     """Every miner's ticker plus BTC-USD (the market's own bitcoin series)."""
     return [m["ticker"] for m in miners(path)] + [BITCOIN_TICKER]

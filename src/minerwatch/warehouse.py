@@ -16,7 +16,7 @@ from minerwatch.settings import load as load_settings
 
 log = logging.getLogger(__name__)
 
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"  # the default; MINERWATCH_DBT_PROJECT_DIR overrides
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -24,8 +24,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     env.update(settings.dbt_env())
     env["MINERWATCH_DBT_TARGET"] = "s3" if settings.lake_is_s3 else "local"
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    env["DBT_PROFILES_DIR"] = str(DBT_PROJECT_DIR)
-    env["DBT_PROJECT_DIR"] = str(DBT_PROJECT_DIR)
+    env["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)
+    env["DBT_PROJECT_DIR"] = str(settings.dbt_project_dir)
     return env
 
 
@@ -42,7 +42,7 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> None:
     log.info("running %s", " ".join(cmd))
     proc = subprocess.run(
         cmd,
-        cwd=DBT_PROJECT_DIR,
+        cwd=settings.dbt_project_dir,
         env=dbt_env(settings),
         capture_output=True,
         text=True,

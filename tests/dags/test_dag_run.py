@@ -110,19 +110,6 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(
     assert SECRET not in out and SECRET not in err
 
 
-def test_failed_gate_fails_the_run_and_keeps_the_last_good_mart(airflow_db, env, replay):
-    from minerwatch.replay import Fault
-
-    settings = load()
-    assert run_dag(DAY).endswith("success")
-    good = _mart_digest(settings.warehouse)
-    body = b'{"data": [{"asset": "btc", "time": "2024-06-23T00:00:00.000000000Z", "BlkCnt": "144", "HashRate": "-1", "SplyCur": "1", "IssTotNtv": "450", "FeeTotNtv": "1"}]}'
-    replay.set_fault("/v4/timeseries/asset-metrics", Fault(status=200, body=body))
-    assert run_dag(DAY + dt.timedelta(days=1)).endswith("failed")
-    assert _mart_digest(settings.warehouse) == good
-    assert list((env / "lake" / "quarantine").rglob("validation_result.json"))
-
-
 def _check_market_marts(path, lake_files):
     con = duckdb.connect(str(path), read_only=True)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -41,7 +42,7 @@ def _airflow_env(home: Path, port: int, db_url: str) -> dict[str, str]:
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__HOST": "127.0.0.1",
@@ -112,10 +113,28 @@ def _files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+def _small_project(tmp_path: Path, tickers=("MARA", "RIOT", "IREN")) -> Path:
+    """A copy of the dbt project tracking three of the miners (MINERWATCH_DBT_PROJECT_DIR):
+    the same DAG and models with fewer mapped tasks, so the backfill runs in a test's time."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        REPO_ROOT / "dbt_project",
+        project,
+        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
+    )
+    seed = project / "seeds" / "miners.csv"
+    lines = seed.read_text().splitlines()
+    keep = [lines[0]] + [ln for ln in lines[1:] if ln.split(",")[0] in tickers]
+    assert len(keep) == len(tickers) + 1
+    seed.write_text("\n".join(keep) + "\n")
+    return project
+
+
 @pytest.fixture
 def airflow_stack(tmp_path, env, replay, postgres, monkeypatch):
     """Migrated metadata DB, api-server and scheduler subprocesses; stopped afterwards."""
     monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
+    monkeypatch.setenv("MINERWATCH_DBT_PROJECT_DIR", str(_small_project(tmp_path)))
     home = tmp_path / "airflow"
     home.mkdir()
     port = free_port()
@@ -177,6 +196,7 @@ def test_backfill_through_airflow_is_resumable(airflow_stack, env, replay):
     assert quarantined and "hashrate_ehs" in quarantined[0].read_text()
     published_after_day1 = {k: v for k, v in _files(lake).items() if k.startswith("marts/")}
     assert published_after_day1  # day 1 published; day 2's failure did not touch it
+    assert _published_latest(env)[0] == DAY1
     before = _files(lake)
     day1_run = runs[DAY1.isoformat()]
 
@@ -196,11 +216,15 @@ def test_backfill_through_airflow_is_resumable(airflow_stack, env, replay):
     for key, body in before.items():  # nothing landed before is lost or changed
         if key.startswith("raw/"):
             assert after.get(key) == body, key
+    latest, hashrate = _published_latest(env)
+    assert latest == DAY2 and hashrate > 0
+
+
+def _published_latest(env):
     con = duckdb.connect(str(env / "published" / "warehouse.duckdb"), read_only=True)
     try:
-        latest, hashrate = con.execute(
+        return con.execute(
             "select max(date_day), arg_max(hashrate_ehs, date_day) from marts.fct_network_daily"
         ).fetchone()
     finally:
         con.close()
-    assert latest == DAY2 and hashrate > 0

@@ -21,7 +21,18 @@ def test_bench_quick_writes_a_well_formed_result(airflow_db, env, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     (path,) = tmp_path.glob("*-quick.json")
     result = json.loads(path.read_text())
-    for key in ("dag_cold_full_history", "dag_daily_incremental", "dag_file_parse"):
-        assert result[key]["runs"] == 1
-        assert 0 < result[key]["min_s"] <= result[key]["median_s"] <= result[key]["max_s"]
+    stages = result["scales"]["1x"]["stages"]
+    expected = {"extract", "landing", "validation", "dbt_parse", "dbt_build", "dbt_run", "floor",
+                "audit", "publish", "report"}  # fmt: skip
+    assert set(stages) == expected
+    for name, stage in stages.items():
+        assert stage["seconds"]["runs"] == 1, name
+        assert 0 < stage["seconds"]["min"] <= stage["seconds"]["median"] <= stage["seconds"]["max"]
+        assert 0 < stage["peak_rss_mib"] < 24 * 1024, name
+    assert stages["validation"]["rows"] > 5000 and stages["validation"]["rows_per_s"] > 0
+    assert stages["dbt_run"]["rows"] > 5000
+    # the floor computes the same marts as dbt, from the same staged Parquet
+    assert stages["floor"]["same_marts"] and all(stages["floor"]["same_marts"].values())
+    assert result["scales"]["1x"]["dbt_run_to_floor"] > 0
+    assert 0 < result["dag_file_parse_s"]["median"] < 5
     assert result["machine"]["cpus"] >= 1

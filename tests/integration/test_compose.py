@@ -63,6 +63,7 @@ def test_compose_file_is_valid_and_complete(tmp_path):
             assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
             assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
             assert env["MINERWATCH_LAKE_URL"].startswith("s3://")
+            assert env["MINERWATCH_SEC_RATE_SCOPE"] == "slot"  # workers on several machines
             assert svc["build"]["dockerfile"] == "Dockerfile"
     assert services["airflow-apiserver"]["command"] == ["api-server"]
     assert services["airflow-dag-processor"]["command"] == ["dag-processor"]

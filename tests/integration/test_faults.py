@@ -85,9 +85,12 @@ def lab(baseline, tmp_path, sample_recording, monkeypatch):
 
 
 def _replaceable(key: str) -> bool:
-    # staged partitions of a *rerun* date and the working warehouse may be rewritten; published
-    # marts may only change through a successful publish, which the cases check themselves
-    return key.startswith(("lake/staged/", "warehouse.duckdb", "lake/marts/", "published/"))
+    # staged partitions of a *rerun* date, the working warehouse and the audit results of the
+    # rerun date may be rewritten; published marts may only change through a successful
+    # publish, which the cases check themselves
+    return key.startswith(
+        ("lake/staged/", "warehouse.duckdb", "lake/marts/", "published/", "lake/audit/")
+    )
 
 
 def _files(root: Path) -> dict[str, bytes]:

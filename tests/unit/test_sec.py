@@ -3,6 +3,8 @@
 import datetime as dt
 import json
 import logging
+import multiprocessing
+import time
 
 import pytest
 
@@ -32,15 +34,43 @@ def test_user_agent_without_contact_is_refused_by_the_server(env, replay, monkey
         pipeline.extract_sec_company_tickers(DAY)
 
 
-def test_requests_stay_under_the_rate_limit(env, replay, ua, monkeypatch):
+@pytest.mark.parametrize("scope, per_process_rps", [("machine", 10), ("slot", 10 / 2)])
+def test_requests_stay_under_the_rate_limit(env, replay, ua, monkeypatch, scope, per_process_rps):
     monkeypatch.setenv("MINERWATCH_SEC_MAX_RPS", "10")
+    monkeypatch.setenv("MINERWATCH_SEC_RATE_SCOPE", scope)
     for cik in ["0001507605", "0001167419", "0000827876", "0001839341", "0001819989"]:
         pipeline.extract_sec_company(DAY, cik)
     times = replay.sec_request_times
     assert len(times) == 10
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    # one process may use 10 / SEC_POOL_SLOTS requests/s; the pool bounds the processes
-    assert min(gaps) >= sec.SEC_POOL_SLOTS / 10 * 0.9
+    # machine: this process alone may use the whole budget; slot: 10 / SEC_POOL_SLOTS per
+    # process, the pool bounding the processes
+    assert min(gaps) >= 1 / per_process_rps * 0.9
+    assert sec.SEC_POOL_SLOTS == 2
+
+
+def _hammer(path: str, n: int, out) -> None:
+    from minerwatch.http import SharedRateLimiter
+
+    limiter = SharedRateLimiter(path, 0.1)
+    for _ in range(n):
+        limiter.wait()
+        out.put(time.monotonic())
+
+
+def test_the_machine_limiter_is_shared_by_concurrent_processes(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_hammer, args=(str(tmp_path / "rate"), 6, out)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    times = sorted(out.get(timeout=30) for _ in range(18))
+    for p in procs:
+        p.join(timeout=30)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    # three processes together still at most 10 requests per second
+    assert min(gaps) >= 0.1 * 0.9, gaps
+    assert (times[-1] - times[0]) >= 17 * 0.1 * 0.95
 
 
 def test_real_companyfacts_share_counts(refdata):

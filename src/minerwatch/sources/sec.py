@@ -1,9 +1,14 @@
 """SEC EDGAR: ``company_tickers.json``, ``submissions`` and ``companyfacts`` through one client.
 
 Fair access: every request carries the configured User-Agent (MINERWATCH_SEC_USER_AGENT; without
-it nothing is sent) and the whole pipeline stays under MINERWATCH_SEC_MAX_RPS (≤ 10/s): SEC tasks
-run in the Airflow pool ``sec_api`` with SEC_POOL_SLOTS slots, and each process spaces its own
-requests by SEC_POOL_SLOTS / max_rps seconds — so all tasks together never exceed the limit.
+it nothing is sent) and the whole pipeline stays under MINERWATCH_SEC_MAX_RPS (≤ 10/s). Two ways,
+by MINERWATCH_SEC_RATE_SCOPE:
+
+- ``machine`` (default; one machine: LocalExecutor, ``dag.test``): every process on the machine
+  shares one budget of max_rps through a locked state file, so a task alone uses all of it;
+- ``slot`` (workers on several machines, e.g. Celery): SEC tasks run in the Airflow pool
+  ``sec_api`` with SEC_POOL_SLOTS slots and each process spaces its own requests by
+  SEC_POOL_SLOTS / max_rps seconds — all tasks together never exceed the limit.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from minerwatch.errors import ConfigurationError, SourceError
-from minerwatch.http import HttpClient, RateLimiter
+from minerwatch.http import HttpClient, RateLimiter, SharedRateLimiter
 from minerwatch.lake import Lake, RawObject
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +45,12 @@ def process_limiter(max_rps: float) -> RateLimiter:
     return _LIMITERS[interval]
 
 
+def limiter_for(settings: Settings) -> RateLimiter | SharedRateLimiter:
+    if settings.sec_rate_scope == "machine":
+        return SharedRateLimiter(str(settings.sec_rate_state_file), 1 / settings.sec_max_rps)
+    return process_limiter(settings.sec_max_rps)
+
+
 def cik10(cik: int | str) -> str:
     text = str(cik).strip().lstrip("0") or "0"
     if not text.isdigit() or len(text) > 10:
@@ -61,7 +72,7 @@ class SecClient:
             max_retries=settings.http_max_retries,
             backoff_s=settings.http_backoff_s,
             headers={"User-Agent": settings.sec_user_agent, "Accept-Encoding": "gzip, deflate"},
-            limiter=process_limiter(settings.sec_max_rps),
+            limiter=limiter_for(settings),
         )
 
     def _land(
