@@ -44,8 +44,8 @@ format: ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: ## the benchmark (bench/README.md)
-	$(BIN)/python bench/run.py
+bench: ## the benchmark, 5 runs at 1x and 10x (bench/README.md); BENCH_ARGS=--quick for one quick run
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## remove the local lake, warehouse, Airflow home and dbt target (not .venv)
 	rm -rf data .airflow dbt_project/target dbt_project/logs

@@ -301,11 +301,81 @@ def summarise_stages(stage_runs: list[dict]) -> dict:
     return out
 
 
+def markdown(result: dict) -> str:
+    """The figures against the targets, as the table in bench/README.md."""
+    t = result["targets"]
+    lines = ["| figure | 1× | 10× | target |", "|---|---|---|---|"]
+
+    def med(scale, *path):
+        node = result["scales"].get(scale)
+        for p in path:
+            node = node.get(p) if isinstance(node, dict) else None
+        return node["median"] if isinstance(node, dict) and "median" in node else node
+
+    def cell(v, fmt="{:.1f} s"):
+        return "—" if v is None else fmt.format(v)
+
+    rows = [
+        (
+            "full DAG, cold (history since 2009)",
+            ("dag_cold_full_history_s",),
+            f"≤ {t['full_history_s']} s",
+        ),
+        (
+            "daily incremental DAG run",
+            ("dag_daily_incremental_s",),
+            f"≤ {t['daily_incremental_s']} s",
+        ),
+    ]
+    for label, path, target in rows:
+        lines.append(
+            f"| {label} | {cell(med('1x', *path))} | {cell(med('10x', *path))} | {target} |"
+        )
+    for name in REPORTED:
+        one = result["scales"].get("1x", {}).get("stages", {}).get(name)
+        ten = result["scales"].get("10x", {}).get("stages", {}).get(name)
+
+        def stage_cell(st):
+            if not st:
+                return "—"
+            rate = f", {st['rows_per_s']:,.0f} rows/s" if st.get("rows_per_s") else ""
+            return f"{st['seconds']['median']:.2f} s ({st['seconds']['min']:.2f}–{st['seconds']['max']:.2f}), {st['peak_rss_mib']:.0f} MiB{rate}"
+
+        lines.append(
+            f"| stage: {name} | {stage_cell(one)} | {stage_cell(ten)} | RSS ≤ {t['peak_rss_mib']} MiB |"
+        )
+    for scale in ("1x", "10x"):
+        if scale in result["scales"]:
+            sc = result["scales"][scale]
+            lines.append(
+                f"| dbt run / floor ({scale}) | {sc['dbt_run_to_floor']}× (process), "
+                f"{sc['dbt_run_to_floor_script']}× (script) | | ≤ {t['dbt_to_floor_ratio']}× |"
+            )
+    lines.append(
+        f"| DAG file parse | {cell(result['dag_file_parse_s']['median'], '{:.3f} s')} | | ≤ {t['dag_parse_s']} s |"
+    )
+    if "scale_10x_time_ratio" in result:
+        r = result["scale_10x_time_ratio"]
+        lines.append(
+            f"| 10× / 1× time | cold {r['cold']}×, incremental {r['incremental']}× | | ≤ {t['scale_10x_time_ratio']}× |"
+        )
+    if "improvement" in result:
+        imp = result["improvement"]
+        lines.append(
+            f"| {imp['stage']}: before → after | {imp['before_s']['median']:.1f} s → "
+            f"{imp['after_s']['median']:.1f} s | | faster |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="one run at 1x (make test)")
     parser.add_argument("--scales", default="1,10")
+    parser.add_argument(
+        "--runs-10x", type=int, default=None, help="runs at 10x (default: --runs; ~12 min each)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
@@ -338,7 +408,8 @@ def main() -> int:
             project = scaled_project(tmp, factor) if factor > 1 else None
             rec = write_recording(tmp, project)
             dag, stages, before = [], [], []
-            for i in range(runs):
+            scale_runs = args.runs_10x if factor > 1 and args.runs_10x else runs
+            for i in range(scale_runs):
                 if not args.quick:  # --quick (make test): the stages only, once
                     work = tmp / f"{factor}x-dag-{i}"
                     dag.append(run_dag_cold_and_incremental(rec, work, {}, project))
@@ -357,7 +428,7 @@ def main() -> int:
                     else ""
                 )
                 print(
-                    f"{factor}x run {i + 1}/{runs}: {dag_line}stages "
+                    f"{factor}x run {i + 1}/{scale_runs}: {dag_line}stages "
                     + ", ".join(f"{k} {v['seconds']:.1f}s" for k, v in stages[-1].items()),
                     flush=True,
                 )
@@ -410,6 +481,7 @@ def main() -> int:
     path = args.out / f"{result['date']}{'-quick' if args.quick else ''}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    print(markdown(result))
     print(f"written to {path}")
     return 0
 

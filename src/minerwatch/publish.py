@@ -45,11 +45,13 @@ def _select(table: str) -> str:
     return f"select * from marts.{table} order by {keys}"
 
 
-def audit_frame(table: str, df, day: dt.date):
+def audit_frame(table: str, df, day: dt.date, universe_size: int | None = None):
     """The mart plus the columns its suite checks."""
     import pandas as pd
 
     out = df.copy()
+    if table == "fct_sector_daily" and universe_size is not None:
+        out["miners_beyond_universe"] = (out["miners_count"] - universe_size).astype("float64")
     date_col = MARTS[table][1]
     if date_col:
         out["days_after_run"] = (pd.to_datetime(out[date_col]) - pd.Timestamp(day)).dt.days.astype(
@@ -86,7 +88,9 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
         con.close()
     failures, counts = [], {}
     for table, df in frames.items():
-        outcome = validate_frame(audit_frame(table, df, bound), f"mart_{table}")
+        outcome = validate_frame(
+            audit_frame(table, df, bound, len(frames["dim_miners"])), f"mart_{table}"
+        )
         counts[table] = len(df)
         # kept beside the batch whatever the outcome: what was checked, and what was found
         key = f"audit/{table}/{date_part('logical_date', day)}/validation_result.json"

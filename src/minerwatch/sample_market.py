@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import math
 import random
+import zlib
 from pathlib import Path
 
 from minerwatch import universe
@@ -43,6 +44,26 @@ START_SHARES = {
     "SDIG": 50e6, "BTBT": 48e6,
 }  # fmt: skip
 BETA = 1.6
+
+
+def profile(ticker: str) -> dict:
+    """A company's sample parameters: the table above for the tracked 14; for any other ticker
+    (the benchmark's 10x universe) invented but fixed by the ticker, with a small hash-rate
+    share so that a large group still stays below the network."""
+    if ticker in START_PRICE:
+        return {
+            "listed": LISTED[ticker],
+            "price": START_PRICE[ticker],
+            "shares": START_SHARES[ticker],
+            "hash_share": HASH_SHARE[ticker],
+        }
+    rng = random.Random(zlib.crc32(ticker.encode()))
+    return {
+        "listed": f"{rng.choice([2018, 2019, 2020, 2021])}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+        "price": round(rng.uniform(1.0, 20.0), 2),
+        "shares": float(rng.randint(20, 300)) * 1e6,
+        "hash_share": rng.uniform(0.0005, 0.002),
+    }
 
 
 def easter(year: int) -> dt.date:
@@ -142,9 +163,9 @@ def write_market_recording(
     for m in miners:
         t = m["ticker"]
         # paths start no earlier than mid-2019 so a beta to bitcoin keeps prices in a sane range
-        listed = max(dt.date.fromisoformat(LISTED[t]), dt.date(2019, 6, 3))
+        listed = max(dt.date.fromisoformat(profile(t)["listed"]), dt.date(2019, 6, 3))
         split_day = dt.date.fromisoformat(REVERSE_SPLITS[t]) if t in REVERSE_SPLITS else None
-        price, idio, shares = START_PRICE[t], 0.0, START_SHARES[t]
+        price, idio, shares = profile(t)["price"], 0.0, profile(t)["shares"]
         prev_btc, prev_close = None, None
         history = []
         with open(yahoo / f"{t}.csv", "w", newline="") as fh:
@@ -155,7 +176,7 @@ def write_market_recording(
                 if is_trading_day(day) and day in btc:
                     if prev_btc is not None:
                         # beta to bitcoin, own noise, and a pull back toward the start price
-                        idio = rng.gauss(0, 0.03) - 0.002 * math.log(price / START_PRICE[t])
+                        idio = rng.gauss(0, 0.03) - 0.002 * math.log(price / profile(t)["price"])
                         price *= math.exp(BETA * math.log(btc[day] / prev_btc) + idio)
                     if split_day and day == split_day:
                         price *= 10  # 1-for-10 reverse split: as traded, the price jumps 10x
@@ -264,7 +285,7 @@ def _write_sec(
                 form = "6-K" if foreign else "8-K"
                 filings.append((accn, form, filed, filed))
                 period = (filed.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-                held = held_btc.setdefault(m["ticker"], HASH_SHARE[m["ticker"]] * 40_000)
+                held = held_btc.setdefault(m["ticker"], profile(m["ticker"])["hash_share"] * 40_000)
                 doc, added = _production_document(
                     m, period, monthly.get(period), rng, held, unrelated=(seq % 7 == 0)
                 )
@@ -319,7 +340,7 @@ def _production_document(m, period, network, rng, held, unrelated=False) -> tupl
         return (f"<html><body><p>{name} Announces Results of Annual Meeting of Shareholders</p>"
                 "<p>All proposals were approved. SAMPLE DATA.</p></body></html>"), 0.0  # fmt: skip
     net_ehs, issued = network
-    share = HASH_SHARE[m["ticker"]] * rng.uniform(0.93, 1.07)
+    share = profile(m["ticker"])["hash_share"] * rng.uniform(0.93, 1.07)
     avg = net_ehs * share
     mined = round(issued * share * 0.97)
     held = round(held + mined * 0.6)
