@@ -383,7 +383,7 @@ def main() -> int:
     result: dict = {
         "date": dt.date.today().isoformat(),
         "quick": args.quick,
-        "runs": runs,
+        "runs": {"1x": runs, "10x": args.runs_10x or runs},
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
