@@ -98,7 +98,7 @@ def _print_headline(day: dt.date) -> None:
             con.close()
         counts = {s: sum(r.status == s for r in results) for s in report.CLAIM_STATUSES}
         print(
-            f"  claims ({settings.claims_file.name})".ljust(26)
+            f"  claims                  {settings.claims_file.name}: "
             + ", ".join(f"{n} {s}" for s, n in counts.items())
         )
 
