@@ -20,7 +20,6 @@ the figures and the machine.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -33,8 +32,8 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DAY = dt.date(2024, 6, 28)  # a Friday: the incremental day after it is a Saturday... and
-NEXT = DAY + dt.timedelta(days=1)  # ...the recording covers both
+DAY = dt.date(2024, 6, 28)  # the cold run's day (a Friday, the month's last trading day)
+NEXT = DAY + dt.timedelta(days=1)  # the incremental run's day; the recording covers both
 TARGETS = {
     "daily_incremental_s": 60,
     "full_history_s": 300,
@@ -222,32 +221,19 @@ def spread(values: list[float]) -> dict[str, float]:
 def scaled_project(tmp: Path, factor: int) -> Path:
     """A copy of the dbt project whose miners seed has ``factor`` times the companies: the 14
     reviewed rows plus sample companies (tickers S001.., CIKs 0009000001..), labelled SAMPLE."""
-    project = tmp / f"dbt_project_{factor}x"
-    shutil.copytree(
-        REPO / "dbt_project",
-        project,
-        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
-    )
-    seed = project / "seeds" / "miners.csv"
-    with seed.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        fields, rows = reader.fieldnames, list(reader)
-    base = list(rows)
-    for i in range(len(base) * (factor - 1)):
-        template = dict(base[i % len(base)])
-        template.update(
-            {
-                "ticker": f"S{i + 1:03d}",
-                "cik": f"{9000001 + i:010d}",
-                "company_name": f"Sample Miner {i + 1} (SAMPLE)",
-            }
-        )
-        rows.append(template)
-    with seed.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return project
+    from minerwatch import universe
+
+    base = universe.miners(REPO / "dbt_project" / "seeds" / "miners.csv")
+    extra = [
+        {
+            **base[i % len(base)],
+            "ticker": f"S{i + 1:03d}",
+            "cik": f"{9000001 + i:010d}",
+            "company_name": f"Sample Miner {i + 1} (SAMPLE)",
+        }
+        for i in range(len(base) * (factor - 1))
+    ]
+    return universe.copy_project(tmp / f"dbt_project_{factor}x", base + extra)
 
 
 def write_recording(tmp: Path, project: Path | None) -> Path:

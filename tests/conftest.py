@@ -168,6 +168,18 @@ def seaweedfs(tmp_path_factory):
         proc.wait(timeout=15)
 
 
+def _apt_install(package: str) -> bool:
+    """Install a Debian package the suite needs (only as root with apt-get); False if we can't."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", package], check=True, env=env, capture_output=True
+    )
+    return True
+
+
 def _postgres_bin() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return found[-1].parent if found else None
@@ -180,15 +192,7 @@ def postgres():
     import tempfile
 
     bindir = _postgres_bin()
-    if bindir is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "postgresql"],
-            check=True,
-            env=env,
-            capture_output=True,
-        )
+    if bindir is None and _apt_install("postgresql"):
         bindir = _postgres_bin()
     if bindir is None:
         pytest.fail("PostgreSQL not found: install Debian's `postgresql` package")
@@ -243,12 +247,7 @@ def postgres():
 def chromium() -> str:
     """Debian's headless Chromium (installed here with apt-get if missing and we are root)."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-q", "chromium"], check=True, env=env, capture_output=True
-        )
+    if not found and _apt_install("chromium"):
         found = shutil.which("chromium")
     if not found:
         pytest.fail("Chromium not found: install Debian's `chromium` package")

@@ -105,12 +105,24 @@ class _Frame:
         )
 
 
-def _legend(frame: _Frame, items: list[tuple[str, str]]) -> None:
-    x, y = frame.left, frame.h - 10
+def _legend(frame: _Frame, items: list[tuple[str, str]], y: float | None = None) -> None:
+    """Colour keys from ``y`` (default: the bottom line), wrapping onto new rows."""
+    x, y = frame.left, frame.h - 10 if y is None else y
     for name, color in items:
-        frame.parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{color}"/>')
-        frame.parts.append(f'<text x="{x + 14}" y="{y}">{escape(name)}</text>')
+        if x > frame.left and x + 24 + 7 * len(name) > frame.w:
+            x, y = frame.left, y + 16
+        frame.parts.append(
+            f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{x + 14}" y="{y}">{escape(name)}</text>'
+        )
         x += 24 + 7 * len(name)
+
+
+def _category_label(frame: _Frame, cx: float, slot: float, label: str) -> None:
+    frame.parts.append(
+        f'<text x="{cx + slot / 2:.1f}" y="{frame.top + frame.ph + 14}" '
+        f'text-anchor="middle">{escape(label)}</text>'
+    )
 
 
 def line_chart(
@@ -197,10 +209,7 @@ def bar_chart(
                 f'height="{max(bottom - top, 0.5):.1f}" fill="{color}">'
                 f"<title>{escape(cat)}: {escape(fmt(float(v)))}</title></rect>"
             )
-        frame.parts.append(
-            f'<text x="{cx + slot / 2:.1f}" y="{frame.top + frame.ph + 14}" '
-            f'text-anchor="middle">{escape(cat)}</text>'
-        )
+        _category_label(frame, cx, slot, cat)
     if reference:
         ry = y(reference[1])
         frame.parts.append(
@@ -251,19 +260,6 @@ def stacked_bar_chart(
                 f"<title>{escape(name)} {escape(cat)}: {escape(fmt(v))}</title></rect>"
             )
             base += v
-        frame.parts.append(
-            f'<text x="{cx + slot / 2:.1f}" y="{frame.top + frame.ph + 14}" '
-            f'text-anchor="middle">{escape(cat)}</text>'
-        )
-    # legend on two rows if needed
-    items = list(colors.items())
-    x, row_y = frame.left, frame.h - 30
-    for name, color in items:
-        if x + 24 + 7 * len(name) > width:
-            x, row_y = frame.left, row_y + 16
-        frame.parts.append(
-            f'<rect x="{x}" y="{row_y - 9}" width="10" height="10" fill="{color}"/>'
-            f'<text x="{x + 14}" y="{row_y}">{escape(name)}</text>'
-        )
-        x += 24 + 7 * len(name)
+        _category_label(frame, cx, slot, cat)
+    _legend(frame, list(colors.items()), y=frame.h - 30)  # room for a second row
     return frame.svg(title)

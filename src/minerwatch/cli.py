@@ -78,7 +78,7 @@ def run_dag(day: dt.date, dag_id: str = "minerwatch_daily") -> str:
 
 
 def _print_headline(day: dt.date) -> None:
-    from minerwatch import claims, publish, report, warehouse
+    from minerwatch import publish, report, warehouse
     from minerwatch.settings import load
 
     settings = load()
@@ -89,14 +89,13 @@ def _print_headline(day: dt.date) -> None:
     path = report.report_path(settings, day.replace(day=1))
     print(f"  monthly report          {path if path.exists() else '(not written)'}")
     if settings.claims_file and path.exists():
-        import duckdb
+        import json
 
-        con = duckdb.connect(str(publish.published_path(settings)), read_only=True)
-        try:
-            results = claims.check(claims.load(settings.claims_file), con)
-        finally:
-            con.close()
-        counts = {s: sum(r.status == s for r in results) for s in report.CLAIM_STATUSES}
+        from minerwatch.lake import Lake
+
+        # the report task checked the claims; read its result instead of checking again
+        results = json.loads(Lake(settings).read_bytes(report.claims_key(day.replace(day=1))))
+        counts = {s: sum(r["status"] == s for r in results) for s in report.CLAIM_STATUSES}
         print(
             f"  claims                  {settings.claims_file.name}: "
             + ", ".join(f"{n} {s}" for s, n in counts.items())

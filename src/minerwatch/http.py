@@ -77,11 +77,17 @@ class RateLimiter:
 
     def wait(self) -> None:
         with self._lock:
-            now = time.monotonic()
-            if now < self._next:
-                self._sleep(self._next - now)
-                now = time.monotonic()
-            self._next = max(now, self._next) + self.min_interval_s
+            self._next = _pace(self._next, self.min_interval_s, self._sleep)
+
+
+def _pace(next_allowed: float, interval: float, sleep) -> float:
+    """Sleep until ``next_allowed`` (CLOCK_MONOTONIC); return when the request after this one
+    may go."""
+    now = time.monotonic()
+    if now < next_allowed:
+        sleep(next_allowed - now)
+        now = time.monotonic()
+    return max(now, next_allowed) + interval
 
 
 class SharedRateLimiter:
@@ -106,13 +112,9 @@ class SharedRateLimiter:
                 nxt = float(raw) if raw else 0.0
             except ValueError:
                 nxt = 0.0  # a damaged state file only costs one unpaced request
-            now = time.monotonic()
-            if nxt - now > 60:  # from an earlier boot (the clock restarted): start over
+            if nxt - time.monotonic() > 60:  # from an earlier boot (the clock restarted)
                 nxt = 0.0
-            if now < nxt:
-                self._sleep(nxt - now)
-                now = time.monotonic()
-            value = f"{max(now, nxt) + self.min_interval_s:.6f}".encode()
+            value = f"{_pace(nxt, self.min_interval_s, self._sleep):.6f}".encode()
             os.ftruncate(fd, 0)
             os.pwrite(fd, value, 0)
         finally:

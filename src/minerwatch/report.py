@@ -49,6 +49,11 @@ SOURCES = {
 }
 
 
+def claims_key(month: dt.date) -> str:
+    """Where the month's claims results are kept in the lake."""
+    return f"reports/month={month:%Y-%m}/claims.json"
+
+
 def report_path(settings: Settings, month: dt.date) -> Path:
     return settings.warehouse.parent / "published" / "reports" / f"minerwatch-{month:%Y-%m}.html"
 
@@ -258,7 +263,7 @@ def _charts_html(data: dict[str, Any]) -> str:
                 [
                     charts.Series(
                         "Group market cap ($ bn)",
-                        [_div(r["sector_market_cap_usd"], 1e9) for r in sd],
+                        [_scaled(r["sector_market_cap_usd"], 1e-9) for r in sd],
                         charts.PALETTE[0],
                     ),
                     charts.Series(
@@ -310,7 +315,7 @@ def _charts_html(data: dict[str, Any]) -> str:
             charts.stacked_bar_chart(
                 "Share of network hash rate by company",
                 [f"{m:%b %y}" for m in months],
-                {t: [_mul(by.get((m, t)), 100) for m in months] for t in tickers},
+                {t: [_scaled(by.get((m, t)), 100) for m in months] for t in tickers},
                 lambda v: f"{v:g} %",
             ),
             3,
@@ -326,12 +331,12 @@ def _charts_html(data: dict[str, Any]) -> str:
                 [
                     charts.Series(
                         "Market cap / value of bitcoin left to mine",
-                        [_mul(r["mcap_to_remaining_btc_value"], 100) for r in sd],
+                        [_scaled(r["mcap_to_remaining_btc_value"], 100) for r in sd],
                         charts.PALETTE[4],
                     ),
                     charts.Series(
                         "Market cap / four years of rewards",
-                        [_mul(r["mcap_to_four_year_reward"], 100) for r in sd],
+                        [_scaled(r["mcap_to_four_year_reward"], 100) for r in sd],
                         charts.PALETTE[1],
                     ),
                 ],
@@ -360,12 +365,8 @@ def _charts_html(data: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def _div(v, d):
-    return None if _missing(v) else v / d
-
-
-def _mul(v, m):
-    return None if _missing(v) else v * m
+def _scaled(v, factor: float):
+    return None if _missing(v) else v * factor
 
 
 def _claims_html(results, claims_file: Path | None, error: str | None) -> str:
@@ -484,10 +485,7 @@ def build(logical_date, settings: Settings | None = None) -> dict[str, Any]:
     key = f"reports/month={month:%Y-%m}/report.html"
     lake.replace(key, html.encode("utf-8"))
     claims_json = [r.as_dict() for r in results]
-    lake.replace(
-        f"reports/month={month:%Y-%m}/claims.json",
-        json.dumps(claims_json, indent=2, default=str).encode(),
-    )
+    lake.replace(claims_key(month), json.dumps(claims_json, indent=2, default=str).encode())
     for r in results:
         (log.info if r.status != claims_mod.CONTRADICTED else log.warning)(
             "claim %s: %s — %s", r.claim.id, r.status.upper(), r.explanation

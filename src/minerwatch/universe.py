@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 from minerwatch.lake import key_part
@@ -27,3 +28,20 @@ def miners(path: Path | None = None) -> list[dict[str, str]]:
 def price_tickers(path: Path | None = None) -> list[str]:
     """Every miner's ticker plus BTC-USD (the market's own bitcoin series)."""
     return [m["ticker"] for m in miners(path)] + [BITCOIN_TICKER]
+
+
+def copy_project(dest: Path, miners_rows: list[dict[str, str]]) -> Path:
+    """A copy of the dbt project whose miners seed is ``miners_rows`` (same columns as the
+    seed): point MINERWATCH_DBT_PROJECT_DIR at it to track another group with the same models
+    (the benchmark's 10x universe, the backfill test's three miners)."""
+    source = load().dbt_project_dir
+    shutil.copytree(
+        source, dest, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml")
+    )
+    with (source / "seeds" / "miners.csv").open(newline="") as fh:
+        fields = csv.DictReader(fh).fieldnames
+    with (dest / "seeds" / "miners.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(miners_rows)
+    return dest

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import duckdb
 import pytest
 import requests
 
+from minerwatch import universe
 from minerwatch.settings import REPO_ROOT
 from tests.conftest import free_port
 
@@ -116,18 +116,9 @@ def _files(root: Path) -> dict[str, bytes]:
 def _small_project(tmp_path: Path, tickers=("MARA", "RIOT", "IREN")) -> Path:
     """A copy of the dbt project tracking three of the miners (MINERWATCH_DBT_PROJECT_DIR):
     the same DAG and models with fewer mapped tasks, so the backfill runs in a test's time."""
-    project = tmp_path / "dbt_project"
-    shutil.copytree(
-        REPO_ROOT / "dbt_project",
-        project,
-        ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"),
-    )
-    seed = project / "seeds" / "miners.csv"
-    lines = seed.read_text().splitlines()
-    keep = [lines[0]] + [ln for ln in lines[1:] if ln.split(",")[0] in tickers]
-    assert len(keep) == len(tickers) + 1
-    seed.write_text("\n".join(keep) + "\n")
-    return project
+    rows = [m for m in universe.miners() if m["ticker"] in tickers]
+    assert len(rows) == len(tickers)
+    return universe.copy_project(tmp_path / "dbt_project", rows)
 
 
 @pytest.fixture
