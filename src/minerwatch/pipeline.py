@@ -72,6 +72,15 @@ def extract_coinmetrics(logical_date, settings: Settings | None = None) -> list[
     return [o.key for o in objs]
 
 
+# The first day Coin Metrics gives a price for (its PriceUSD starts with the first exchange
+# data, 2010-07-18; refdata/coinmetrics_btc_2009-01-03_2024-05-31.csv): before it an empty
+# price is the source's documented behaviour, after it a missing price is bad data.
+FIRST_PRICED_DAY = dt.date(2010, 7, 18)
+# Metrics every day must have. HashRate and IssTotNtv are empty on a day without blocks (no work
+# measured, nothing issued: 2009-01-03..08), PriceUSD before FIRST_PRICED_DAY.
+ALWAYS_PRESENT = ("BlkCnt", "SplyCur", "FeeTotNtv")
+
+
 def network_check_frame(df: pd.DataFrame, start_height: int) -> pd.DataFrame:
     """The batch plus the derived columns the GX suite checks (see the suite's meta)."""
     import pandas as pd
@@ -79,9 +88,11 @@ def network_check_frame(df: pd.DataFrame, start_height: int) -> pd.DataFrame:
     out = df.sort_values("date_day").reset_index(drop=True).copy()
     dates = pd.to_datetime(out["date_day"])
     out["hashrate_ehs"] = out["HashRate"] / 1e6
-    out["hashrate_ehs_since_2011"] = out["hashrate_ehs"].where(dates >= "2011-01-01")
     out["gap_days"] = dates.diff().dt.days.astype("float64")
     blocks = out["BlkCnt"].fillna(0).astype("int64")
+    # the suite checks PriceUSD only on these days (row_condition), HashRate and IssTotNtv only
+    # on days with blocks (BlkCnt > 0)
+    out["is_priced_day"] = (dates >= pd.Timestamp(FIRST_PRICED_DAY)).astype(bool)
     heights = start_height + blocks.cumsum()
     out["block_height"] = heights.astype("int64")
     expected, error = [], []
@@ -93,6 +104,29 @@ def network_check_frame(df: pd.DataFrame, start_height: int) -> pd.DataFrame:
         error.append(None if issued != issued or per_block == 0 else (issued - exp) / per_block)
     out["expected_issuance_btc"] = expected
     out["issuance_error_blocks"] = pd.Series(error, dtype="float64")
+    return out
+
+
+def incomplete_days(batch: pd.DataFrame) -> list[dt.date]:
+    """The newest day(s) of a batch that the source has not finished: a live API publishes a
+    day's metrics as they complete, so the last row can lack some of them. Only trailing rows
+    count; a missing value inside the batch is bad data for the gate to reject."""
+    import pandas as pd
+
+    ordered = batch.sort_values("date_day").reset_index(drop=True)
+    out: list[dt.date] = []
+    for i in range(len(ordered) - 1, 0, -1):  # never the whole batch: the gate must see it
+        row = ordered.iloc[i]
+        day = as_day(row["date_day"])
+        required = list(ALWAYS_PRESENT)
+        if pd.notna(row["BlkCnt"]) and row["BlkCnt"] > 0:
+            required += ["HashRate", "IssTotNtv"]
+        if day >= FIRST_PRICED_DAY:
+            required.append("PriceUSD")
+        if not any(pd.isna(row[m]) for m in required):
+            break
+        out.append(day)
+        break  # one day: the source's newest; an older incomplete day is a gap in the data
     return out
 
 
@@ -116,6 +150,21 @@ def stage_coinmetrics(logical_date, raw_keys: list[str], settings: Settings | No
     batch = coinmetrics.to_frame(pages)
     if batch.empty:
         raise MinerwatchError(f"Coin Metrics returned no rows for {day} ({len(raw_keys)} page(s))")
+    pending = incomplete_days(batch)
+    if pending and len(pending) < len(batch):
+        missing = [
+            m
+            for m in coinmetrics.METRICS
+            if batch.loc[batch["date_day"] == pending[0], m].isna().any()
+        ]
+        log.warning(
+            "Coin Metrics has not finished %s (no %s yet): not staged now; the next run "
+            "fetches it again (its window overlaps the last %d staged days)",
+            pending[0],
+            ", ".join(missing),
+            OVERLAP_DAYS,
+        )
+        batch = batch[~batch["date_day"].isin(pending)].reset_index(drop=True)
     first_day = as_day(batch["date_day"].min())
     history = prior_network_history(lake, day)
     before = history[history["date_day"] < first_day] if not history.empty else history

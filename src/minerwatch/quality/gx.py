@@ -38,6 +38,8 @@ class ValidationOutcome:
         lines = [f"suite {self.suite}: {len(self.failed)} of {self.evaluated} expectations failed:"]
         for f in self.failed:
             lines.append(f"  - {f['expectation']} {f['kwargs']}: {f['observed']}")
+            if f.get("reason"):
+                lines.append(f"    why this bound: {f['reason']}")
         return "\n".join(lines)
 
 
@@ -112,6 +114,7 @@ def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationOutcome:
                     "expectation": cfg["type"],
                     "kwargs": {k: v for k, v in cfg["kwargs"].items() if k != "batch_id"},
                     "observed": _observed(res),
+                    "reason": (cfg.get("meta") or {}).get("reason"),
                 }
             )
     outcome = ValidationOutcome(
