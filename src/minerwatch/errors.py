@@ -13,5 +13,16 @@ class ConfigurationError(MinerwatchError):
     """Something the user must set before this can run (a missing key or user agent)."""
 
 
+class NoDataError(SourceError):
+    """The source answered definitively that it has nothing for this input (a symbol it does not
+    list or no longer lists, a company without XBRL facts). Not retried: the answer is landed as
+    it came (``raw_key``), the member is reported missing, and the run goes on."""
+
+    def __init__(self, message: str, raw_key: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.raw_key = raw_key
+        self.status = status
+
+
 class ValidationFailed(MinerwatchError):
     """A batch failed its Great Expectations suite and was quarantined."""

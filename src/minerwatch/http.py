@@ -159,7 +159,15 @@ class HttpClient:
         base = self.backoff_s * (2 ** (attempt - 1))
         return min(self.max_backoff_s, base * (0.5 + random.random()))
 
-    def get(self, url: str, params: Mapping[str, Any] | None = None) -> Response:
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        accept: frozenset[int] | set[int] = frozenset({200}),
+    ) -> Response:
+        """GET with the retry policy. A status in ``accept`` is returned (a source's definitive
+        "no data" answer, e.g. Yahoo's 404 for a delisted symbol, is data to land); any other
+        non-retryable status raises SourceError."""
         requests = self._requests
         attempt = 0
         while True:
@@ -197,7 +205,7 @@ class HttpClient:
                 )
                 self._sleep(delay)
                 continue
-            if r.status_code != 200:
+            if r.status_code not in accept:
                 hint = {
                     401: "the source wants credentials: check the API key setting",
                     403: "the source refused access: check the API key or user agent",

@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from minerwatch import protocol
-from minerwatch.errors import MinerwatchError, ValidationFailed
+from minerwatch.errors import MinerwatchError, NoDataError, ValidationFailed
 from minerwatch.lake import Lake
 from minerwatch.settings import GENESIS_DATE, Settings
 from minerwatch.settings import load as load_settings
@@ -218,11 +218,19 @@ def extract_prices(logical_date, ticker: str, settings: Settings | None = None) 
     settings, lake = _context(settings)
     day = as_day(logical_date)
     start = settings.history_start
-    if settings.market_provider == "fmp":
-        objs = fmp.extract(settings, lake, ticker=ticker, start=start, end=day, ingest_date=day)
-    else:
-        objs = [yahoo.extract(settings, lake, ticker=ticker, start=start, end=day, ingest_date=day)]
-    return {"ticker": ticker, "provider": settings.market_provider, "keys": [o.key for o in objs]}
+    batch = {"ticker": ticker, "provider": settings.market_provider, "status": "landed"}
+    try:
+        if settings.market_provider == "fmp":
+            objs = fmp.extract(settings, lake, ticker=ticker, start=start, end=day, ingest_date=day)
+        else:
+            objs = [
+                yahoo.extract(settings, lake, ticker=ticker, start=start, end=day, ingest_date=day)
+            ]
+    except NoDataError as exc:
+        # definitive: not retried; the answer is landed and the member is reported missing
+        log.warning("%s; %s is reported missing, the run goes on", exc, ticker)
+        return {**batch, "status": "no_data", "reason": str(exc), "keys": [exc.raw_key]}
+    return {**batch, "keys": [o.key for o in objs]}
 
 
 def price_frame(lake: Lake, batch: dict) -> pd.DataFrame:
@@ -258,10 +266,34 @@ def _stage_each(lake, day, source, dataset, suite, items, partition_of) -> list[
     return staged
 
 
+COVERAGE_COLUMNS = ["member", "provider", "status", "reason", "raw_key"]
+
+
+def write_coverage(lake: Lake, source: str, day: dt.date, records: list[dict]) -> str:
+    """One row per member asked for: ``landed`` or ``no_data`` (with the source's answer and
+    the raw object it was landed as). The marts name the members without data from it."""
+    import pandas as pd
+
+    df = pd.DataFrame(records, columns=COVERAGE_COLUMNS)
+    for col in COVERAGE_COLUMNS:
+        df[col] = df[col].astype("string")
+    return lake.write_staged(source, "coverage", day, df)
+
+
 def stage_prices(logical_date, batches: list[dict], settings: Settings | None = None) -> list[str]:
     settings, lake = _context(settings)
     day = as_day(logical_date)
-    items = [(b["ticker"], price_frame(lake, b), b["keys"]) for b in batches]
+    coverage = [
+        {"member": b["ticker"], "provider": b["provider"], "status": b.get("status", "landed"),
+         "reason": b.get("reason"), "raw_key": (b["keys"] or [None])[0]}
+        for b in batches
+    ]  # fmt: skip
+    write_coverage(lake, MARKET_SOURCE, day, coverage)
+    missing = [c["member"] for c in coverage if c["status"] == "no_data"]
+    if missing:
+        log.warning("no prices from the source for %s (coverage staged)", ", ".join(missing))
+    priced = [b for b in batches if b.get("status", "landed") == "landed"]
+    items = [(b["ticker"], price_frame(lake, b), b["keys"]) for b in priced]
     return _stage_each(
         lake, day, MARKET_SOURCE, MARKET_DATASET, "market_prices_daily", items,
         lambda ticker: {"ticker": ticker},
@@ -298,11 +330,15 @@ def extract_sec_company(logical_date, cik: str, settings: Settings | None = None
     settings, lake = _context(settings)
     day = as_day(logical_date)
     client = SecClient(settings)
-    return {
-        "cik": cik,
-        "submissions": client.submissions(lake, day, cik).key,
-        "companyfacts": client.companyfacts(lake, day, cik).key,
-    }
+    out = {"cik": cik, "status": "landed", "submissions": None, "companyfacts": None}
+    try:
+        out["submissions"] = client.submissions(lake, day, cik).key
+        out["companyfacts"] = client.companyfacts(lake, day, cik).key
+    except NoDataError as exc:
+        # definitive (HTTP 404 from data.sec.gov): named in the coverage, not fatal
+        log.warning("%s; CIK %s is reported missing, the run goes on", exc, cik)
+        out.update(status="no_data", reason=str(exc), no_data_key=exc.raw_key)
+    return out
 
 
 def stage_sec(logical_date, batches: list[dict], settings: Settings | None = None) -> list[str]:
@@ -314,7 +350,18 @@ def stage_sec(logical_date, batches: list[dict], settings: Settings | None = Non
     settings, lake = _context(settings)
     day = as_day(logical_date)
     items, filings = [], []
+    coverage = [
+        {"member": sec.cik10(b["cik"]), "provider": "sec", "status": b.get("status", "landed"),
+         "reason": b.get("reason"), "raw_key": b.get("no_data_key") or b.get("companyfacts")}
+        for b in batches
+    ]  # fmt: skip
+    write_coverage(lake, sec.SOURCE, day, coverage)
     for b in batches:
+        if b.get("submissions") is None:
+            continue
+        if b.get("companyfacts") is None:  # filings known, no XBRL facts
+            filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
+            continue
         counts = sec.share_counts_frame(lake.read_bytes(b["companyfacts"]), b["companyfacts"])
         items.append((sec.cik10(b["cik"]), share_check_frame(counts), [b["companyfacts"]]))
         filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))

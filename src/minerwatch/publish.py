@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # table -> (key columns for a stable order, the date column checked against the run date)
 MARTS: dict[str, tuple[list[str], str | None]] = {
-    "dim_miners": (["ticker"], None),
+    "dim_miners": (["ticker", "member_from"], None),
     "fct_network_daily": (["date_day"], "date_day"),
     "fct_miner_market_daily": (["ticker", "date_day"], "date_day"),
     "fct_sector_daily": (["date_day"], "date_day"),
@@ -45,13 +45,15 @@ def _select(table: str) -> str:
     return f"select * from marts.{table} order by {keys}"
 
 
-def audit_frame(table: str, df, day: dt.date, universe_size: int | None = None):
+def audit_frame(table: str, df, day: dt.date):
     """The mart plus the columns its suite checks."""
     import pandas as pd
 
     out = df.copy()
-    if table == "fct_sector_daily" and universe_size is not None:
-        out["miners_beyond_universe"] = (out["miners_count"] - universe_size).astype("float64")
+    if table == "fct_sector_daily":
+        out["miners_beyond_universe"] = (out["miners_count"] - out["miners_tracked"]).astype(
+            "float64"
+        )
     date_col = MARTS[table][1]
     if date_col:
         out["days_after_run"] = (pd.to_datetime(out[date_col]) - pd.Timestamp(day)).dt.days.astype(
@@ -63,6 +65,28 @@ def audit_frame(table: str, df, day: dt.date, universe_size: int | None = None):
         lag = pd.to_datetime(out["shares_filed_date"]) - pd.to_datetime(out["date_day"])
         out["shares_lookahead_days"] = lag.dt.days.astype("float64")
     return out
+
+
+def coverage_text(count, tracked, reasons: str | None, missing: str | None = None) -> str:
+    """'13 of 14 priced; missing: SDIG (no prices from the source)'."""
+    text = f"{int(count)} of {int(tracked)} with a market cap"
+    detail = reasons or missing
+    return text + (f"; missing: {detail}" if detail else "")
+
+
+def coverage_on(sector_daily, day: dt.date) -> dict | None:
+    """The group's coverage on the newest sector day on or before ``day`` (None without one)."""
+    import pandas as pd
+
+    rows = sector_daily[pd.to_datetime(sector_daily["date_day"]) <= pd.Timestamp(day)]
+    if rows.empty:
+        return None
+    row = rows.sort_values("date_day").iloc[-1]
+    return {
+        "date_day": row["date_day"],
+        "share": row["miners_count"] / row["miners_tracked"] if row["miners_tracked"] else 0.0,
+        "text": coverage_text(row["miners_count"], row["miners_tracked"], row["missing_reasons"]),
+    }
 
 
 def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
@@ -88,15 +112,22 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
         con.close()
     failures, counts = [], {}
     for table, df in frames.items():
-        outcome = validate_frame(
-            audit_frame(table, df, bound, len(frames["dim_miners"])), f"mart_{table}"
-        )
+        outcome = validate_frame(audit_frame(table, df, bound), f"mart_{table}")
         counts[table] = len(df)
         # kept beside the batch whatever the outcome: what was checked, and what was found
         key = f"audit/{table}/{date_part('logical_date', day)}/validation_result.json"
         lake.replace(key, json.dumps(stable_result(outcome.result), indent=2, default=str).encode())
         if not outcome.success:
             failures.append(f"{outcome.summary()}\n  result saved at {lake.url(key)}")
+    coverage = coverage_on(frames["fct_sector_daily"], day)
+    if coverage is not None:
+        log.info("coverage on %s: %s", coverage["date_day"], coverage["text"])
+        if coverage["share"] < settings.min_coverage:
+            failures.append(
+                f"coverage on {coverage['date_day']}: {coverage['text']} — "
+                f"{coverage['share']:.0%} of the tracked miners, below MINERWATCH_MIN_COVERAGE="
+                f"{settings.min_coverage:g}"
+            )
     if failures:
         raise ValidationFailed(
             "audit failed — nothing was published; the previous publication is unchanged:\n"

@@ -139,7 +139,8 @@ def gather(con, month: dt.date) -> dict[str, Any]:
                 _rows(
                     con,
                     "select month_start, sector_hashrate_share, hashrate_reporting_miners, "
-                    "hashrate_kinds from marts.fct_sector_monthly where month_start <= ? "
+                    "hashrate_reporting_tickers, hashrate_kinds, miners_tracked "
+                    "from marts.fct_sector_monthly where month_start <= ? "
                     "and sector_hashrate_share is not null order by month_start desc limit 1",
                     [month],
                 )
@@ -199,14 +200,30 @@ def _headline_html(data: dict[str, Any]) -> str:
     share = latest["sector_hashrate_share"] if latest else None
     kinds = (latest or {}).get("hashrate_kinds") or "none reported"
     reporting = (latest or {}).get("hashrate_reporting_miners") or 0
+    share_tracked = (latest or {}).get("miners_tracked")
+    if share_tracked and reporting < share_tracked:
+        share_label += " — partial"
+        share_note = (
+            f"from {reporting} of {share_tracked} members "
+            f"({(latest or {}).get('hashrate_reporting_tickers')}), not the whole group's; "
+            f"kinds: {kinds}"
+        )
+    else:
+        share_note = f"{reporting} reporting; kinds: {kinds}"
+    count, tracked = h.get("miners_count"), h.get("miners_tracked")
+    cap_label = (
+        f"Combined market cap ({count} of {tracked} members)"
+        if tracked is not None and count != tracked
+        else f"Combined market cap (all {count} members)"
+    )
     kpis = [
         _kpi(
-            f"Combined market cap ({h['miners_count']} miners)",
+            cap_label,
             _usd_bn(h["sector_market_cap_usd"]),
             f"{_pct(h['sector_market_cap_change_pct'])} on the month",
             2,
         ),
-        _kpi(share_label, _frac(share), f"{reporting} reporting; kinds: {kinds}", 3),
+        _kpi(share_label, _frac(share), share_note, 3),
         _kpi(
             "Network hash rate (monthly mean)",
             "n/a" if _missing(h["avg_hashrate_ehs"]) else f"{h['avg_hashrate_ehs']:,.1f} EH/s",
@@ -229,8 +246,9 @@ def _headline_html(data: dict[str, Any]) -> str:
         ),
         _kpi(
             "Market cap / four years of block rewards",
-            _frac(h["mcap_to_four_year_reward"]),
-            "at month end",
+            _frac(h.get("mcap_to_four_year_reward_flat")),
+            f"flat: 210,000 blocks at the current subsidy (the note's reading); "
+            f"halving-aware {_frac(h['mcap_to_four_year_reward'])}; at month end",
             2,
         ),
         _kpi(
@@ -241,7 +259,14 @@ def _headline_html(data: dict[str, Any]) -> str:
         ),
         _kpi("Bitcoin", _pct(h.get("btc_return_pct")), "on the month", 4),
     ]
-    return f'<div class="kpis">{"".join(kpis)}</div>'
+    banner = ""
+    if tracked is not None and count != tracked:
+        banner = (
+            f'<p class="banner">Coverage: {count} of {tracked} members have a market cap at '
+            f"month end; missing: {escape(h.get('missing_reasons') or h.get('missing_tickers') or '?')}. "
+            "Group figures cover only the members priced.</p>"
+        )
+    return f'{banner}<div class="kpis">{"".join(kpis)}</div>'
 
 
 def _figure(title: str, svg: str, note: int, source: str) -> str:

@@ -108,6 +108,7 @@ class Settings:
     dbt_project_dir: Path = REPO_ROOT / "dbt_project"
     sec_rate_scope: str = "machine"
     sec_rate_state_file: Path = Path(tempfile.gettempdir()) / "minerwatch-sec-rate.state"
+    min_coverage: float = 0.75
 
     @property
     def lake_root(self) -> str:
@@ -202,6 +203,16 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             "machine share the SEC budget) or 'slot' (each of the sec_api pool's slots gets its "
             "share; for workers on several machines)"
         )
+    coverage = env.get("MINERWATCH_MIN_COVERAGE", "").strip() or "0.75"
+    try:
+        min_coverage = float(coverage)
+        if not 0 <= min_coverage <= 1:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(
+            f"MINERWATCH_MIN_COVERAGE={coverage!r}: expected a fraction 0..1 (the share of the "
+            "tracked miners that must have a market cap for a day to be published)"
+        ) from None
     state = env.get("MINERWATCH_SEC_RATE_STATE", "").strip()
     rate_state = Path(state) if state else Path(tempfile.gettempdir()) / "minerwatch-sec-rate.state"
     return Settings(
@@ -230,6 +241,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         dbt_project_dir=dbt_project_dir,
         sec_rate_scope=scope,
         sec_rate_state_file=rate_state,
+        min_coverage=min_coverage,
     )
 
 

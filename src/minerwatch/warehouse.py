@@ -97,12 +97,13 @@ limit 1
 
 SECTOR_SQL = """
 select
-    d.date_day as sector_date, d.miners_count, d.sector_market_cap_usd,
-    d.mcap_to_remaining_btc_value, d.mcap_to_four_year_reward,
+    d.date_day as sector_date, d.miners_count, d.miners_tracked, d.missing_tickers,
+    d.missing_reasons, d.sector_market_cap_usd,
+    d.mcap_to_remaining_btc_value, d.mcap_to_four_year_reward, d.mcap_to_four_year_reward_flat,
     m.month_start, m.best_ticker, m.best_return_pct, m.worst_ticker, m.worst_return_pct,
     m.btc_return_pct, m.is_month_complete,
     h.month_start as share_month, h.sector_hashrate_share, h.hashrate_reporting_miners,
-    h.hashrate_kinds
+    h.hashrate_reporting_tickers, h.hashrate_kinds, h.miners_tracked as share_miners_tracked
 from marts.fct_sector_daily d
 left join marts.fct_sector_monthly m on m.month_start = date_trunc('month', d.date_day)
 left join (
@@ -130,7 +131,12 @@ def _first_row(sql: str, params: list, settings: Settings | None, table: str) ->
     if df.empty:
         raise MinerwatchError(f"marts.{table} has no row on or before {params[-1]}")
     out: dict[str, Any] = {}
+    import pandas as pd
+
     for key, value in df.iloc[0].to_dict().items():
+        if value is pd.NaT or (not isinstance(value, str | list | dict) and pd.isna(value)):
+            out[key] = None  # no such month / figure yet (NaT, NaN, NA): said as such, not crashed
+            continue
         if hasattr(value, "to_pydatetime"):
             value = value.to_pydatetime().date()
         value = value.item() if hasattr(value, "item") else value
@@ -163,23 +169,53 @@ def format_headline(h: dict[str, Any], warehouse: Path) -> str:
     )
 
 
+def coverage_line(h: dict[str, Any]) -> str:
+    """'13 of 14 priced; missing: SDIG (no prices from the source)' (or 'all 14 priced')."""
+    count, tracked = h.get("miners_count"), h.get("miners_tracked")
+    if count is None or tracked is None:
+        return "coverage unknown"
+    if count == tracked:
+        return f"all {tracked} members priced"
+    detail = h.get("missing_reasons") or h.get("missing_tickers") or "?"
+    return f"{count} of {tracked} priced; missing: {detail}"
+
+
+def hashrate_share_line(h: dict[str, Any], num) -> str:
+    if not h.get("share_month"):
+        return "  share of network hash rate: no production updates parsed yet"
+    reporting, tracked = h.get("hashrate_reporting_miners"), h.get("share_miners_tracked")
+    scope = (
+        f"from {reporting} of {tracked} members ({h.get('hashrate_reporting_tickers')}): "
+        "partial, not the whole group's"
+        if tracked and reporting is not None and reporting < tracked
+        else f"all {reporting} members reporting"
+    )
+    return (
+        f"  share of network hash rate {num(h.get('sector_hashrate_share'), '.1%')} in "
+        f"{h['share_month']:%B %Y}, {scope}; kinds: {h.get('hashrate_kinds')}"
+    )
+
+
 def _sector_lines(h: dict[str, Any], num) -> list[str]:
-    if "sector_date" not in h:
+    if h.get("sector_date") is None:
         return ["  (no market data in the warehouse yet)"]
-    month = f"{h['month_start']:%B %Y}" + ("" if h.get("is_month_complete") else " to date")
+    if h.get("month_start") is not None:
+        month = f"{h['month_start']:%B %Y}" + ("" if h.get("is_month_complete") else " to date")
+        returns = (
+            f"  {month}: best {h.get('best_ticker') or 'n/a'} "
+            f"{num(h.get('best_return_pct'), '+.1f')} %, worst {h.get('worst_ticker') or 'n/a'} "
+            f"{num(h.get('worst_return_pct'), '+.1f')} %, bitcoin "
+            f"{num(h.get('btc_return_pct'), '+.1f')} %"
+        )
+    else:
+        returns = "  monthly returns: no month with returns yet"
     return [
-        f"miners — group of {h['miners_count']} on {h['sector_date']:%Y-%m-%d}",
+        f"miners — {coverage_line(h)} on {h['sector_date']:%Y-%m-%d}",
         f"  combined market cap     ${num(h['sector_market_cap_usd'], ',.1f', 1e9)} bn",
         f"  vs bitcoin left to mine {num(h['mcap_to_remaining_btc_value'], '.1%')}",
-        f"  vs 4 years of rewards   {num(h['mcap_to_four_year_reward'], '.1%')}",
-        f"  {month}: best {h.get('best_ticker') or 'n/a'} {num(h.get('best_return_pct'), '+.1f')} %, "
-        f"worst {h.get('worst_ticker') or 'n/a'} {num(h.get('worst_return_pct'), '+.1f')} %, "
-        f"bitcoin {num(h.get('btc_return_pct'), '+.1f')} %",
-        (
-            f"  share of network hash rate {num(h.get('sector_hashrate_share'), '.1%')} in "
-            f"{h['share_month']:%B %Y} ({h.get('hashrate_reporting_miners')} miners reporting; "
-            f"kinds: {h.get('hashrate_kinds')})"
-            if h.get("share_month")
-            else "  share of network hash rate: no production updates parsed yet"
-        ),
+        f"  vs 4 years of rewards   {num(h.get('mcap_to_four_year_reward_flat'), '.1%')} flat "
+        "(210,000 blocks at today's subsidy, the note's reading); "
+        f"{num(h['mcap_to_four_year_reward'], '.1%')} halving-aware",
+        returns,
+        hashrate_share_line(h, num),
     ]

@@ -247,8 +247,25 @@ def case_yahoo_crumb_401(server, root):
 
 
 def case_yahoo_unknown_ticker(server, root):
+    # Yahoo's definitive 404 "No data found, symbol may be delisted": landed, not retried, and
+    # the member is named in the coverage instead of failing the run
+    server.requests.clear()
+    batch = pipeline.extract_prices(NEXT, "NOPE")
+    assert batch["status"] == "no_data" and "symbol may be delisted" in batch["reason"]
+    assert len([r for r in server.requests if "/chart/NOPE" in r]) == 1
+    assert Lake(load()).exists(batch["keys"][0])
+    pipeline.stage_prices(NEXT, [batch])
+    coverage = Lake(load()).read_parquet(
+        Lake(load()).staged_key(pipeline.MARKET_SOURCE, "coverage", NEXT)
+    )
+    assert coverage["status"].tolist() == ["no_data"]
+    return "coverage record (not retried)"
+
+
+def case_yahoo_404_without_the_no_data_answer(server, root):
+    server.set_fault("/v8/finance/chart/MARA", Fault(status=404, body=b"<html>Not Found</html>"))
     with pytest.raises(SourceError, match="HTTP 404"):
-        pipeline.extract_prices(NEXT, "NOPE")
+        pipeline.extract_prices(NEXT, "MARA")
     return "clear error"
 
 

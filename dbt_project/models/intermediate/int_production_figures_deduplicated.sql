@@ -17,7 +17,8 @@ overrides as (
 
 miners as (
 
-    select * from {{ ref('miners') }}
+    -- one row per ticker and CIK: a ticker can have several membership periods
+    select distinct ticker, cik from {{ ref('miners') }}
 
 ),
 

@@ -1,5 +1,6 @@
 {#- Point in time: on any day, the count in force is, among filings filed on or before that day,
-    the one with the latest as-of date (ties: the later filing). Ordered by filing date, each row
+    the one with the latest as-of date (ties: the later filing), per ticker and CIK (a ticker whose
+    issuer changed, e.g. HUT after the 2023 merger, takes only its issuer's counts). Ordered by filing date, each row
     carries the best count known once it is filed — a later filing with an older as-of date never
     replaces a newer count. Downstream joins ASOF on filed_date <= day: no look-ahead. -#}
 with
@@ -14,6 +15,7 @@ best_so_far as (
 
     select
         ticker,
+        cik,
         filed_date,
         arg_max(
             {
@@ -26,7 +28,7 @@ best_so_far as (
             },
             {'as_of_date': as_of_date, 'filed_date': filed_date}
         ) over (
-            partition by ticker order by filed_date
+            partition by ticker, cik order by filed_date
             rows between unbounded preceding and current row
         ) as best,
 
@@ -39,7 +41,7 @@ one_per_filing_day as (
     select *
     from best_so_far
     qualify row_number() over (
-        partition by ticker, filed_date order by best.as_of_date desc, best.filed_date desc
+        partition by ticker, cik, filed_date order by best.as_of_date desc, best.filed_date desc
     ) = 1
 
 ),
@@ -48,6 +50,7 @@ final as (
 
     select
         ticker,
+        cik,
         filed_date as known_from_date,
         best.as_of_date as shares_as_of_date,
         best.filed_date as shares_filed_date,

@@ -1,6 +1,10 @@
+{#- One row per tracked company per membership period (seeds/miners.csv): a ticker has several
+    rows when it left the group and came back, when the listed company behind it changed (a new
+    CIK), or when its filer status or ADS ratio changed. The latest CIK check against SEC's
+    ticker map is shown on the ticker's current period. -#}
 with
 
-miners as (
+periods as (
 
     select * from {{ ref('miners') }}
 
@@ -16,22 +20,28 @@ cik_checks as (
 final as (
 
     select
-        miners.ticker,
-        miners.cik,
-        miners.company_name,
-        miners.exchange,
-        miners.filer_type,
-        miners.listing_type,
-        miners.ads_ratio,
-        miners.member_from,
-        miners.member_to,
-        coalesce(cik_checks.cik_check_status, 'not_checked') as cik_check_status,
-        cik_checks.sec_cik,
-        miners.cik_reference,
+        periods.ticker,
+        periods.cik,
+        periods.company_name,
+        periods.exchange,
+        periods.filer_type,
+        periods.listing_type,
+        periods.ads_ratio,
+        periods.member_from,
+        periods.member_to,
+        periods.member_to is null as is_current_member,
+        case
+            when periods.member_to is not null then 'period_ended'
+            else coalesce(cik_checks.cik_check_status, 'not_checked')
+        end as cik_check_status,
+        case when periods.member_to is null then cik_checks.sec_cik end as sec_cik,
+        periods.membership_source,
+        periods.cik_source,
+        periods.note,
         'seeds/miners.csv' as source,
 
-    from miners
-    left join cik_checks on cik_checks.ticker = miners.ticker
+    from periods
+    left join cik_checks on cik_checks.ticker = periods.ticker
 
 )
 

@@ -9,9 +9,19 @@ prices as (
 
 ),
 
-miners as (
+periods as (
 
+    -- one row per membership period (ticker and CIK constant within it)
     select * from {{ ref('miners') }}
+
+),
+
+latest_period as (
+
+    -- a price day outside every period (before joining, after leaving) takes the ticker's
+    -- latest period's CIK and listing: the issuer whose shares trade under the ticker now
+    select * from periods
+    qualify row_number() over (partition by ticker order by member_from desc) = 1
 
 ),
 
@@ -25,13 +35,17 @@ miner_prices as (
 
     select
         prices.*,
-        miners.cik,
-        miners.ads_ratio,
-        prices.date_day >= miners.member_from
-            and (miners.member_to is null or prices.date_day <= miners.member_to) as is_member,
+        coalesce(periods.cik, latest_period.cik) as cik,
+        case when periods.ticker is not null then periods.ads_ratio else latest_period.ads_ratio
+        end as ads_ratio,
+        periods.ticker is not null as is_member,
 
     from prices
-    inner join miners on miners.ticker = prices.ticker
+    inner join latest_period on latest_period.ticker = prices.ticker
+    left join periods
+        on periods.ticker = prices.ticker
+        and prices.date_day >= periods.member_from
+        and (periods.member_to is null or prices.date_day <= periods.member_to)
 
 ),
 
@@ -48,6 +62,7 @@ with_shares as (
     from miner_prices
     asof left join share_counts
         on miner_prices.ticker = share_counts.ticker
+        and miner_prices.cik = share_counts.cik
         and miner_prices.date_day >= share_counts.known_from_date
 
 ),

@@ -35,6 +35,8 @@ issuance as (
             as subsidy_btc,
         {{ subsidy_sats_between('block_height + 1', 'block_height + 210000') }} / 1e8
             as four_year_reward_btc,
+        -- the note's "four-year block reward": 210,000 blocks at the current subsidy, no halving
+        210000 * {{ subsidy_sats('block_height') }} / 1e8 as four_year_reward_flat_btc,
         avg(hashrate_ehs) over (
             order by date_day rows between 6 preceding and current row
         ) as hashrate_ehs_7d,
@@ -77,6 +79,8 @@ final as (
             as hashprice_usd_per_ehs_day,
         subsidy_btc * price_usd / nullif(hashrate_ehs, 0)
             as hashprice_subsidy_usd_per_ehs_day,
+        four_year_reward_flat_btc,
+        four_year_reward_flat_btc * price_usd as four_year_reward_flat_usd,
         'coinmetrics:btc_asset_metrics; mempool:difficulty_adjustments' as source,
         raw_key,
         difficulty_raw_key,

@@ -39,15 +39,20 @@ group_hashrate as (
         hashrate.month_start,
         sum(hashrate.reported_hashrate_ehs order by hashrate.ticker) as group_hashrate_ehs,
         count(hashrate.reported_hashrate_ehs) as hashrate_reporting_miners,
+        string_agg(hashrate.ticker, ',' order by hashrate.ticker) as hashrate_reporting_tickers,
         string_agg(distinct hashrate.hashrate_kind, ', ' order by hashrate.hashrate_kind)
             as hashrate_kinds,
 
     from hashrate
-    inner join miners
-        on miners.ticker = hashrate.ticker
-        and last_day(hashrate.month_start) >= miners.member_from
-        and (miners.member_to is null or hashrate.month_start <= miners.member_to)
-    where hashrate.reported_hashrate_ehs is not null
+    where
+        hashrate.reported_hashrate_ehs is not null
+        and exists (  -- a member at some time in the month (semi join: periods may be several)
+            select 1 from miners
+            where
+                miners.ticker = hashrate.ticker
+                and last_day(hashrate.month_start) >= miners.member_from
+                and (miners.member_to is null or hashrate.month_start <= miners.member_to)
+        )
     group by 1
 
 ),
@@ -60,7 +65,12 @@ sector_month_end as (
         arg_max(sector_market_cap_usd, date_day) as sector_market_cap_usd,
         arg_max(mcap_to_remaining_btc_value, date_day) as mcap_to_remaining_btc_value,
         arg_max(mcap_to_four_year_reward, date_day) as mcap_to_four_year_reward,
+        arg_max(mcap_to_four_year_reward_flat, date_day) as mcap_to_four_year_reward_flat,
+        arg_max(four_year_reward_flat_usd, date_day) as four_year_reward_flat_usd,
         arg_max(miners_count, date_day) as miners_count,
+        arg_max(miners_tracked, date_day) as miners_tracked,
+        arg_max(missing_tickers, date_day) as missing_tickers,
+        arg_max(missing_reasons, date_day) as missing_reasons,
 
     from sector_daily
     group by 1
@@ -110,6 +120,7 @@ joined as (
         best_and_worst.is_month_complete,
         group_hashrate.group_hashrate_ehs,
         group_hashrate.hashrate_reporting_miners,
+        group_hashrate.hashrate_reporting_tickers,
         group_hashrate.hashrate_kinds,
         group_hashrate.group_hashrate_ehs / nullif(network_month.avg_hashrate_ehs, 0)
             as sector_hashrate_share,
@@ -145,7 +156,10 @@ final as (
     select
         month_start,
         month_end_date,
+        cast(miners_tracked as integer) as miners_tracked,
         cast(miners_count as integer) as miners_count,
+        missing_tickers,
+        missing_reasons,
         sector_market_cap_usd,
         case when previous_month_start = month_start - interval 1 month
             then (sector_market_cap_usd / previous_market_cap_usd - 1) * 100
@@ -158,9 +172,14 @@ final as (
         sector_hashrate_share,
         group_hashrate_ehs,
         cast(hashrate_reporting_miners as integer) as hashrate_reporting_miners,
+        hashrate_reporting_tickers,
         hashrate_kinds,
         mcap_to_remaining_btc_value,
         mcap_to_four_year_reward,
+        mcap_to_four_year_reward_flat,
+        -- the group against its own share of the coming rewards (flat reading), month end
+        sector_market_cap_usd / nullif(sector_hashrate_share * four_year_reward_flat_usd, 0)
+            as mcap_to_proportional_four_year_reward,
         best_ticker,
         best_return_pct,
         worst_ticker,

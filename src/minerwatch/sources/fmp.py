@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from minerwatch.errors import ConfigurationError, SourceError
+from minerwatch.errors import ConfigurationError, NoDataError, SourceError
 from minerwatch.http import HttpClient
 from minerwatch.lake import Lake, RawObject, key_part
 from minerwatch.sources import yahoo
@@ -82,7 +82,13 @@ def extract(
             "params": params, "status": resp.status, "fetched_at": resp.fetched_at,
             "attempts": resp.attempts,
         }  # fmt: skip
-        out.append(lake.put_raw(SOURCE, dataset, ingest_date, body, meta))
+        obj = lake.put_raw(SOURCE, dataset, ingest_date, body, meta)
+        out.append(obj)
+        if dataset == PRICES and not _load(resp.body, resp.url, ticker).get("historical"):
+            # FMP answers an unknown or delisted symbol with 200 and an empty object
+            raise NoDataError(
+                f"FMP has no prices for {ticker} in {start}..{end}", raw_key=obj.key, status=200
+            )
     return out
 
 

@@ -19,7 +19,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from minerwatch.errors import ConfigurationError, SourceError
+from minerwatch.errors import ConfigurationError, NoDataError, SourceError
 from minerwatch.http import HttpClient, RateLimiter, SharedRateLimiter
 from minerwatch.lake import Lake, RawObject
 
@@ -76,9 +76,28 @@ class SecClient:
         )
 
     def _land(
-        self, lake: Lake, dataset: str, url: str, day: dt.date, *, is_json: bool = True, **meta
+        self,
+        lake: Lake,
+        dataset: str,
+        url: str,
+        day: dt.date,
+        *,
+        is_json: bool = True,
+        no_data_on_404: bool = False,
+        **meta,
     ) -> RawObject:
-        resp = self.http.get(url)
+        resp = self.http.get(url, accept={200, 404} if no_data_on_404 else {200})
+        if resp.status == 404:
+            # data.sec.gov answers 404 (NoSuchKey) for a CIK it has no document for: definitive
+            side = {"source": SOURCE, "dataset": dataset, "url": resp.url, "params": None,
+                    "status": resp.status, "fetched_at": resp.fetched_at,
+                    "attempts": resp.attempts, **meta}  # fmt: skip
+            obj = lake.put_raw(SOURCE, dataset, day, resp.body, side)
+            raise NoDataError(
+                f"SEC has no {dataset} document at {resp.url} (HTTP 404)",
+                raw_key=obj.key,
+                status=404,
+            )
         if is_json:
             _json(resp.body, resp.url)
         elif not resp.body.strip():
@@ -98,7 +117,7 @@ class SecClient:
     def submissions(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
         c = cik10(cik)
         url = f"{self.settings.sec_data_url}/submissions/CIK{c}.json"
-        return self._land(lake, "submissions", url, day, cik=c)
+        return self._land(lake, "submissions", url, day, no_data_on_404=True, cik=c)
 
     def archive(self, lake: Lake, day: dt.date, dataset: str, path: str, **meta) -> RawObject:
         """A document under www.sec.gov/Archives/edgar/data/ (filing index, exhibit)."""
@@ -110,7 +129,7 @@ class SecClient:
     def companyfacts(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
         c = cik10(cik)
         url = f"{self.settings.sec_data_url}/api/xbrl/companyfacts/CIK{c}.json"
-        return self._land(lake, "companyfacts", url, day, cik=c)
+        return self._land(lake, "companyfacts", url, day, no_data_on_404=True, cik=c)
 
 
 def _json(body: bytes, url: str) -> Any:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from minerwatch.errors import SourceError
+from minerwatch.errors import NoDataError, SourceError
 from minerwatch.http import HttpClient
 from minerwatch.lake import Lake, RawObject, key_part
 
@@ -76,8 +76,15 @@ def extract(
     key_part(ticker, "ticker")
     client = client or client_for(settings)
     path, params = request(ticker, start, end)
-    resp = client.get(settings.yahoo_url + path, params=params)
-    parse(resp.body, resp.url, ticker)  # reject before landing anything unusable
+    resp = client.get(settings.yahoo_url + path, params=params, accept={200, 404})
+    no_data = no_data_reason(resp.status, resp.body)
+    if resp.status == 404 and no_data is None:
+        raise SourceError(
+            f"GET {resp.url} returned HTTP 404 for {ticker} without Yahoo's no-data answer; "
+            f"check MINERWATCH_YAHOO_URL. Body starts: {resp.body[:200]!r}"
+        )
+    if no_data is None:
+        parse(resp.body, resp.url, ticker)  # reject before landing anything unusable
     meta = {
         "source": SOURCE,
         "dataset": DATASET,
@@ -90,7 +97,37 @@ def extract(
         "window_start": start.isoformat(),
         "window_end": end.isoformat(),
     }
-    return lake.put_raw(SOURCE, f"{DATASET}", ingest_date, resp.body, meta)
+    obj = lake.put_raw(SOURCE, f"{DATASET}", ingest_date, resp.body, meta)
+    if no_data is not None:
+        log.warning("Yahoo has no prices for %s (%s): landed as %s", ticker, no_data, obj.key)
+        raise NoDataError(
+            f"Yahoo has no prices for {ticker}: {no_data}", raw_key=obj.key, status=resp.status
+        )
+    return obj
+
+
+def no_data_reason(status: int, body: bytes) -> str | None:
+    """Yahoo's definitive "nothing for this symbol" answers, or None: HTTP 404 with
+    ``chart.error`` (seen for delisted and unknown symbols: code "Not Found", "No data found,
+    symbol may be delisted"), or HTTP 200 whose result has no trading day in the window."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    chart = doc.get("chart") if isinstance(doc, dict) else None
+    if not isinstance(chart, dict):
+        return None
+    err = chart.get("error")
+    if status == 404:
+        if isinstance(err, dict) and err.get("code") == "Not Found":
+            return str(err.get("description") or "Not Found")
+        return None
+    results = chart.get("result")
+    if status == 200 and not err and isinstance(results, list) and results:
+        first = results[0] if isinstance(results[0], dict) else {}
+        if "timestamp" not in first and isinstance(first.get("meta"), dict):
+            return "no trading day in the requested window"
+    return None
 
 
 def parse(body: bytes, url: str, ticker: str) -> dict[str, Any]:
