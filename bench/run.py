@@ -224,14 +224,16 @@ def scaled_project(tmp: Path, factor: int) -> Path:
     from minerwatch import universe
 
     base = universe.miners(REPO / "dbt_project" / "seeds" / "miners.csv")
+    latest = list({m["ticker"]: m for m in base}.values())  # one template row per ticker
     extra = [
         {
-            **base[i % len(base)],
+            **latest[i % len(latest)],
             "ticker": f"S{i + 1:03d}",
             "cik": f"{9000001 + i:010d}",
             "company_name": f"Sample Miner {i + 1} (SAMPLE)",
+            "member_to": "",
         }
-        for i in range(len(base) * (factor - 1))
+        for i in range(len(latest) * (factor - 1))
     ]
     return universe.copy_project(tmp / f"dbt_project_{factor}x", base + extra)
 
@@ -418,8 +420,8 @@ def main() -> int:
                     + ", ".join(f"{k} {v['seconds']:.1f}s" for k, v in stages[-1].items()),
                     flush=True,
                 )
-            with (project or REPO / "dbt_project").joinpath("seeds", "miners.csv").open() as fh:
-                miners = sum(1 for _ in fh) - 1
+            seed = (project or REPO / "dbt_project").joinpath("seeds", "miners.csv")
+            miners = len({m["ticker"] for m in __import__("minerwatch.universe", fromlist=["miners"]).miners(seed)})
             summary = summarise_stages(stages)
             result["scales"][f"{factor}x"] = {
                 "miners": miners,

@@ -75,10 +75,13 @@ def minerwatch_daily():
         return tasks.run(pipeline.stage_mempool_difficulty, logical_date, raw_keys)
 
     @task
-    def price_tickers() -> list[str]:
-        from minerwatch import universe
+    def price_tickers(logical_date=None) -> list[str]:
+        """Each ticker with a membership period in the history window, once, plus BTC-USD."""
+        from minerwatch import pipeline, universe
+        from minerwatch.settings import load
 
-        return universe.price_tickers()
+        day = pipeline.as_day(logical_date)
+        return universe.price_tickers(start=load().history_start, end=day)
 
     @task(outlets=[RAW_PRICES], **NETWORK_RETRIES)
     def extract_prices(ticker: str, logical_date=None) -> dict:
@@ -100,10 +103,13 @@ def minerwatch_daily():
 
     @task
     def check_sec_ciks(raw_key: str, logical_date=None) -> list[str]:
-        """Warns loudly on a seed/SEC CIK mismatch; returns the (reviewed) seed CIKs."""
-        from minerwatch import pipeline
+        """Warns loudly on a seed/SEC CIK mismatch; returns the (reviewed) seed CIKs of every
+        membership period in the history window, once each."""
+        from minerwatch import pipeline, universe
+        from minerwatch.settings import load
 
-        return [c["seed_cik"] for c in pipeline.check_sec_ciks(logical_date, raw_key)]
+        pipeline.check_sec_ciks(logical_date, raw_key)
+        return universe.ciks(load().history_start, pipeline.as_day(logical_date))
 
     @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
     def extract_sec_company(cik: str, logical_date=None) -> dict:

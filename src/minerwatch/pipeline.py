@@ -309,15 +309,18 @@ def extract_sec_company_tickers(logical_date, settings: Settings | None = None) 
 
 
 def check_sec_ciks(logical_date, raw_key: str, settings: Settings | None = None) -> list[dict]:
-    """Compare the seed's CIKs with SEC's ticker map (loud warnings) and stage the result."""
+    """Compare the CIKs of the day's members with SEC's ticker map (loud warnings) and stage
+    the result. SEC's map is today's: a period that has ended (an old issuer's CIK) is not
+    compared with it."""
     import pandas as pd
 
     from minerwatch import universe
     from minerwatch.sources import sec
 
     settings, lake = _context(settings)
+    day = as_day(logical_date)
     listed = sec.company_tickers_frame(lake.read_bytes(raw_key), raw_key)
-    checks = sec.check_ciks(universe.miners(), listed)
+    checks = sec.check_ciks(universe.periods_overlapping(day, day), listed)
     df = pd.DataFrame(checks)
     df["raw_key"] = raw_key
     lake.write_staged(sec.SOURCE, "cik_check", as_day(logical_date), df)
@@ -329,10 +332,22 @@ def extract_sec_company(logical_date, cik: str, settings: Settings | None = None
 
     settings, lake = _context(settings)
     day = as_day(logical_date)
+    from minerwatch.sources.sec import older_pages
+
     client = SecClient(settings)
     out = {"cik": cik, "status": "landed", "submissions": None, "companyfacts": None}
     try:
         out["submissions"] = client.submissions(lake, day, cik).key
+        # filings.recent holds the latest ~1,000 filings; older ones are on further pages, which
+        # are fetched when they reach into the history window (their bytes rarely change, and
+        # an unchanged page lands as no new object)
+        pages = older_pages(lake.read_bytes(out["submissions"]), out["submissions"])
+        wanted = [
+            p for p in pages if (p["filingTo"] or "9999") >= settings.history_start.isoformat()
+        ]
+        out["submission_pages"] = [
+            client.submissions_page(lake, day, cik, p["name"]).key for p in wanted
+        ]
         out["companyfacts"] = client.companyfacts(lake, day, cik).key
     except NoDataError as exc:
         # definitive (HTTP 404 from data.sec.gov): named in the coverage, not fatal
@@ -359,14 +374,17 @@ def stage_sec(logical_date, batches: list[dict], settings: Settings | None = Non
     for b in batches:
         if b.get("submissions") is None:
             continue
+        filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
+        for key in b.get("submission_pages") or []:
+            filings.append(sec.filings_frame(lake.read_bytes(key), key, sec.cik10(b["cik"])))
         if b.get("companyfacts") is None:  # filings known, no XBRL facts
-            filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
             continue
         counts = sec.share_counts_frame(lake.read_bytes(b["companyfacts"]), b["companyfacts"])
         items.append((sec.cik10(b["cik"]), share_check_frame(counts), [b["companyfacts"]]))
-        filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
     if filings:
-        lake.write_staged(sec.SOURCE, "filings", day, pd.concat(filings, ignore_index=True))
+        # an accession listed on two pages (a page boundary moving between fetches) once
+        frame = pd.concat(filings, ignore_index=True).drop_duplicates(["cik", "accession"])
+        lake.write_staged(sec.SOURCE, "filings", day, frame.reset_index(drop=True))
     return _stage_each(
         lake, day, sec.SOURCE, "share_counts", "sec_share_counts", items,
         lambda cik: {"cik": cik},

@@ -223,7 +223,7 @@ class ReplayServer:
         sec_path = None
         if path == "/files/company_tickers.json":
             sec_path = "company_tickers.json"
-        elif re.fullmatch(r"/submissions/CIK\d{10}\.json", path):
+        elif re.fullmatch(r"/submissions/CIK\d{10}(-submissions-\d{3})?\.json", path):
             sec_path = "submissions/" + path.rsplit("/", 1)[-1]
         elif re.fullmatch(r"/api/xbrl/companyfacts/CIK\d{10}\.json", path):
             sec_path = "companyfacts/" + path.rsplit("/", 1)[-1]

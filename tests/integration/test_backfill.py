@@ -117,7 +117,7 @@ def _small_project(tmp_path: Path, tickers=("MARA", "RIOT", "IREN")) -> Path:
     """A copy of the dbt project tracking three of the miners (MINERWATCH_DBT_PROJECT_DIR):
     the same DAG and models with fewer mapped tasks, so the backfill runs in a test's time."""
     rows = [m for m in universe.miners() if m["ticker"] in tickers]
-    assert len(rows) == len(tickers)
+    assert {m["ticker"] for m in rows} == set(tickers)
     return universe.copy_project(tmp_path / "dbt_project", rows)
 
 

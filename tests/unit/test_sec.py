@@ -130,3 +130,54 @@ def test_sec_batch_with_an_implausible_count_is_quarantined(env, replay, ua):
         pipeline.stage_sec(DAY, [good, bad])
     assert any("cik=0001507605" in k for k in lake.list("staged/sec/share_counts"))
     assert lake.list("quarantine/sec/share_counts")
+
+
+def test_real_submissions_list_their_older_pages(refdata):
+    body = (refdata / "formats" / "sec_submissions_CIK0001050446_MSTR_excerpt.json").read_bytes()
+    assert sec.older_pages(body, "k") == [
+        {
+            "name": "CIK0001050446-submissions-001.json",
+            "filingFrom": "1998-04-10",
+            "filingTo": "2015-05-11",
+        }
+    ]
+
+
+def test_older_filing_pages_are_fetched_when_they_reach_the_window(
+    env, sample_recording, tmp_path, monkeypatch
+):
+    """A company with more filings than ``filings.recent`` holds: its older page (the same
+    columns at the top level) is landed and its 8-K is a production-update candidate."""
+    import shutil
+
+    from minerwatch.replay import ReplayServer
+
+    rec = tmp_path / "rec"
+    shutil.copytree(sample_recording, rec)
+    cik = "0001507605"
+    path = rec / "sec" / "submissions" / f"CIK{cik}.json"
+    doc = json.loads(path.read_text())
+    page = f"CIK{cik}-submissions-001.json"
+    doc["filings"]["files"] = [
+        {"name": page, "filingCount": 1, "filingFrom": "2020-02-01", "filingTo": "2020-03-31"},
+        {"name": f"CIK{cik}-submissions-002.json", "filingCount": 9, "filingFrom": "2010-01-01",
+         "filingTo": "2019-12-31"},  # before the history window: not fetched
+    ]  # fmt: skip
+    path.write_text(json.dumps(doc))
+    older = {"accessionNumber": ["0001493152-20-004325"], "filingDate": ["2020-03-16"],
+             "reportDate": ["2020-03-16"], "form": ["8-K"], "items": ["7.01"],
+             "primaryDocument": ["form8-k.htm"]}  # fmt: skip
+    (rec / "sec" / "submissions" / page).write_text(json.dumps(older))
+    monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
+    with ReplayServer(rec) as server:
+        for k, v in server.env().items():
+            monkeypatch.setenv(k, v)
+        batch = pipeline.extract_sec_company(DAY, cik)
+        assert len(batch["submission_pages"]) == 1
+        assert not any("submissions-002" in r for r in server.requests)
+        pipeline.stage_sec(DAY, [batch])
+    lake = Lake(load())
+    filings = lake.read_parquet(lake.staged_key(sec.SOURCE, "filings", DAY))
+    assert "0001493152-20-004325" in set(filings["accession"])
+    candidates = pipeline.production_candidates(lake, DAY, cik, dt.date(2020, 1, 1))
+    assert "0001493152-20-004325" in {c["accession"] for c in candidates}

@@ -119,6 +119,14 @@ class SecClient:
         url = f"{self.settings.sec_data_url}/submissions/CIK{c}.json"
         return self._land(lake, "submissions", url, day, no_data_on_404=True, cik=c)
 
+    def submissions_page(self, lake: Lake, day: dt.date, cik: int | str, name: str) -> RawObject:
+        """An older page of a company's filings (``filings.files``), write-once like the rest."""
+        c = cik10(cik)
+        if not re.fullmatch(rf"CIK{c}-submissions-\d{{3}}\.json", name):
+            raise SourceError(f"refusing to fetch {name!r}: not a submissions page of CIK {c}")
+        url = f"{self.settings.sec_data_url}/submissions/{name}"
+        return self._land(lake, "submissions", url, day, cik=c, page=name)
+
     def archive(self, lake: Lake, day: dt.date, dataset: str, path: str, **meta) -> RawObject:
         """A document under www.sec.gov/Archives/edgar/data/ (filing index, exhibit)."""
         if ".." in path or not path.startswith("/Archives/edgar/data/"):
@@ -206,12 +214,37 @@ FILING_COLUMNS = [
 ]
 
 
-def filings_frame(body: bytes, raw_key: str) -> pd.DataFrame:
-    """The ``filings.recent`` table of a submissions document."""
+def older_pages(body: bytes, raw_key: str) -> list[dict[str, str]]:
+    """``filings.files`` of a submissions document: the pages with filings older than
+    ``filings.recent`` (which holds the latest ~1,000), each ``{name, filingFrom, filingTo}``."""
+    doc = _json(body, raw_key)
+    files = ((doc or {}).get("filings") or {}).get("files") or []
+    if not isinstance(files, list):
+        raise SourceError(f"{raw_key}: filings.files is not a list")
+    out = []
+    for f in files:
+        name = f.get("name") if isinstance(f, dict) else None
+        if not isinstance(name, str) or not re.fullmatch(
+            r"CIK\d{10}-submissions-\d{3}\.json", name
+        ):
+            raise SourceError(f"{raw_key}: filings.files entry {f!r} is not a submissions page")
+        out.append({"name": name, "filingFrom": f.get("filingFrom"), "filingTo": f.get("filingTo")})
+    return out
+
+
+def filings_frame(body: bytes, raw_key: str, cik: str | None = None) -> pd.DataFrame:
+    """The filings table of a submissions document (``filings.recent``) or of one of its older
+    pages (``filings.files``: the same columns at the top level; pass the company's ``cik``)."""
     import pandas as pd
 
     doc = _json(body, raw_key)
-    recent = ((doc or {}).get("filings") or {}).get("recent")
+    if isinstance(doc, dict) and "accessionNumber" in doc and "filings" not in doc:
+        recent = doc  # an older page
+        if cik is None:
+            raise SourceError(f"{raw_key}: an older submissions page needs the company's CIK")
+        doc = {"cik": cik}
+    else:
+        recent = ((doc or {}).get("filings") or {}).get("recent")
     if not isinstance(recent, dict) or "accessionNumber" not in recent:
         raise SourceError(f"{raw_key}: submissions document has no filings.recent table")
     n = len(recent["accessionNumber"])
