@@ -488,8 +488,9 @@ def extract_production_updates(logical_date, cik: str, settings: Settings | None
 
 
 PRODUCTION_COLUMNS = [
-    "cik", "accession", "form", "filed_date", "document", "source_url", "period_month", "metric",
-    "hashrate_kind", "value", "reported_value", "reported_unit", "evidence", "method", "raw_key",
+    "cik", "accession", "form", "filed_date", "document", "source_url", "period_month",
+    "document_month", "metric", "hashrate_kind", "value", "reported_value", "reported_unit",
+    "evidence", "method", "raw_key",
 ]  # fmt: skip
 DOCUMENT_COLUMNS = [
     "cik",
@@ -527,9 +528,14 @@ def production_frames(lake: Lake, batch: dict):
                 }
             )
             continue
-        parsed = production.parse_document(lake.read_bytes(d["raw_key"]))
-        for f in parsed.figures:
-            figures.append({**base, "period_month": parsed.period_month, "metric": f.metric,
+        parsed = production.parse_document(
+            lake.read_bytes(d["raw_key"]), filed_date=d["filed_date"]
+        )
+        # the release's month, and other months' columns of its tables (Riot's May release
+        # carries April's): each figure has its own month, the document's month beside it
+        for f in parsed.all_figures:
+            figures.append({**base, "period_month": f.period_month or parsed.period_month,
+                            "document_month": parsed.period_month, "metric": f.metric,
                             "hashrate_kind": f.hashrate_kind, "value": f.value,
                             "reported_value": f.reported_value, "reported_unit": f.reported_unit,
                             "evidence": f.evidence, "method": f.method})  # fmt: skip
@@ -543,7 +549,8 @@ def production_frames(lake: Lake, batch: dict):
                 parsed.unparsed_reason,
             )
         docs.append({**base, "period_month": parsed.period_month, "status": status,
-                     "reason": parsed.unparsed_reason, "figures": len(parsed.figures)})  # fmt: skip
+                     "reason": parsed.unparsed_reason,
+                     "figures": len(parsed.all_figures)})  # fmt: skip
     fig_df = pd.DataFrame(figures, columns=PRODUCTION_COLUMNS)
     doc_df = pd.DataFrame(docs, columns=DOCUMENT_COLUMNS)
     for df in (fig_df, doc_df):
@@ -551,6 +558,7 @@ def production_frames(lake: Lake, batch: dict):
             df[col] = pd.to_datetime(df[col])
         for col in ("cik", "accession", "form", "document", "source_url", "raw_key"):
             df[col] = df[col].astype("string")
+    fig_df["document_month"] = pd.to_datetime(fig_df["document_month"])
     for col in ("metric", "hashrate_kind", "reported_unit", "evidence", "method"):
         fig_df[col] = fig_df[col].astype("string")
     for col in ("value", "reported_value"):

@@ -10,6 +10,7 @@ import hashlib
 import duckdb
 import pytest
 
+from minerwatch import universe
 from minerwatch.cli import run_dag
 from minerwatch.publish import MARTS
 from minerwatch.settings import REPO_ROOT, load
@@ -54,12 +55,16 @@ def test_daily_dag_end_to_end_is_idempotent_and_incremental(
     assert any("start_time=2009-01-03" in r for r in replay.requests)  # genesis on an empty lake
     first_files = _lake_files(lake_root)
     raw = [k for k in first_files if k.startswith("raw/") and not k.endswith(".meta.json")]
-    # network 2, prices 14 miners + BTC-USD, SEC company_tickers + 14 × (submissions,
-    # companyfacts), and per production update its filing index and exhibit 99.1
+    # network 2, prices: each ticker with a membership period in the window + BTC-USD, SEC
+    # company_tickers + each CIK of those periods × (submissions, companyfacts), and per
+    # candidate filing its index and the exhibits 99.x it lists
+    tickers = universe.price_tickers(start=settings.history_start, end=DAY)
+    ciks = universe.ciks(settings.history_start, DAY)
+    assert len(tickers) == 15 and len(ciks) == 15  # 14 tickers; HUT had two issuers
     indexes = [k for k in raw if "/filing_index/" in k]
     exhibits = [k for k in raw if "/exhibits/" in k]
-    assert len(indexes) == len(exhibits) > 14
-    assert len(raw) == 2 + 15 + 1 + 28 + 2 * len(indexes)
+    assert len(indexes) >= len(exhibits) > 14
+    assert len(raw) == 2 + len(tickers) + 1 + 2 * len(ciks) + len(indexes) + len(exhibits)
     digest, rows = _mart_digest(settings.warehouse)
     assert rows == (DAY - dt.date(2009, 1, 3)).days + 1
 
@@ -131,15 +136,20 @@ def _check_market_marts(path, lake_files):
         ).fetchone()[0]
         assert filed >= 1
         members = con.execute(
-            "select miners_count from marts.fct_sector_daily order by date_day desc limit 1"
-        ).fetchone()[0]
-        assert members == 14
-        assert (
+            "select miners_count, miners_tracked, missing_tickers from marts.fct_sector_daily "
+            "order by date_day desc limit 1"
+        ).fetchone()
+        assert members == (14, 14, "")
+        # the current periods' CIKs agree with SEC's map; ended periods are not compared
+        checks = dict(
             con.execute(
-                "select count(*) from marts.dim_miners where cik_check_status = 'ok'"
-            ).fetchone()[0]
-            == 14
+                "select cik_check_status, count(*) from marts.dim_miners group by 1"
+            ).fetchall()
         )
+        current = con.execute(
+            "select count(*) from marts.dim_miners where is_current_member"
+        ).fetchone()[0]
+        assert checks.get("ok") == current and set(checks) <= {"ok", "period_ended"}
     finally:
         con.close()
 

@@ -36,6 +36,7 @@ from_parsed as (
         parsed.filed_date,
         'parsed:' || parsed.parse_method as figure_source,
         parsed.staged_for_date,
+        coalesce(parsed.document_month_start = parsed.month_start, true) as is_own_month,
 
     from parsed
     inner join miners on miners.cik = parsed.cik
@@ -56,6 +57,7 @@ from_overrides as (
         cast(null as date) as filed_date,
         'reviewed_override' as figure_source,
         cast(null as date) as staged_for_date,
+        true as is_own_month,
 
     from overrides
 
@@ -75,7 +77,9 @@ latest as (
     from unioned
     qualify row_number() over (
         partition by ticker, month_start, metric, coalesce(hashrate_kind, '')
-        order by figure_source = 'reviewed_override' desc, filed_date desc nulls last,
+        -- a month's own release (or its amendment) beats another month's column restating it
+        order by figure_source = 'reviewed_override' desc, is_own_month desc,
+            filed_date desc nulls last,
             staged_for_date desc nulls last, accession desc
     ) = 1
 

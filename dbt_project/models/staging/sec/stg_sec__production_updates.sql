@@ -16,6 +16,9 @@ renamed as (
         cast(document as varchar) as document,
         cast(source_url as varchar) as source_url,
         cast(period_month as date) as month_start,
+        -- the release's own month (a figure for another month comes from one of its columns);
+        -- batches staged before this column existed read null
+        cast(document_month as date) as document_month_start,
         cast(metric as varchar) as metric,
         cast(hashrate_kind as varchar) as hashrate_kind,
         cast(value as double) as value,
