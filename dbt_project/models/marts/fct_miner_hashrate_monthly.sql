@@ -24,14 +24,37 @@ network as (
 
 ),
 
+market as (
+
+    select * from {{ ref('fct_miner_market_daily') }}
+
+),
+
 network_monthly as (
 
     select
         date_trunc('month', date_day)::date as month_start,
         avg(hashrate_ehs order by date_day) as network_hashrate_ehs,
+        -- what the network paid miners that month: subsidy + fees of every block
+        sum(subsidy_btc + fees_btc order by date_day) as network_rewards_btc,
         count(*) as network_days,
+        -- a realized figure needs the whole month on both sides (btc_mined is a month's total)
+        count(*) = day(last_day(min(date_day))) as is_network_month_complete,
     from network
     group by 1
+
+),
+
+month_end_market_cap as (
+
+    select
+        ticker,
+        date_trunc('month', date_day)::date as month_start,
+        arg_max(market_cap_usd, date_day) as month_end_market_cap_usd,
+        max(date_day) as month_end_date,
+    from market
+    where market_cap_usd is not null
+    group by 1, 2
 
 ),
 
@@ -80,7 +103,7 @@ months as (
 
 ),
 
-final as (
+joined as (
 
     select
         months.month_start,
@@ -97,6 +120,10 @@ final as (
         hashrate_chosen.figure_source,
         network_monthly.network_hashrate_ehs,
         hashrate_chosen.value / nullif(network_monthly.network_hashrate_ehs, 0) as hashrate_share,
+        case when network_monthly.is_network_month_complete
+            then network_monthly.network_rewards_btc
+        end as network_rewards_btc,
+        month_end_market_cap.month_end_market_cap_usd,
 
     from months
     left join hashrate_chosen
@@ -104,6 +131,33 @@ final as (
         and hashrate_chosen.month_start = months.month_start
     left join btc on btc.ticker = months.ticker and btc.month_start = months.month_start
     left join network_monthly on network_monthly.month_start = months.month_start
+    left join month_end_market_cap
+        on month_end_market_cap.ticker = months.ticker
+        and month_end_market_cap.month_start = months.month_start
+
+),
+
+realized as (
+
+    -- a miner's share of the block rewards equals its share of the hash power over time, so
+    -- the bitcoin it produced implies the hash rate it ran (TheMinerMag's realized hash rate)
+    select
+        joined.*,
+        btc_mined / nullif(network_rewards_btc, 0) as realized_hashrate_share,
+        btc_mined / nullif(network_rewards_btc, 0) * network_hashrate_ehs
+            as realized_hashrate_ehs,
+    from joined
+
+),
+
+final as (
+
+    select
+        *,
+        realized_hashrate_ehs / nullif(reported_hashrate_ehs, 0) as realization_rate,
+        -- price-to-hash: what the market pays per EH/s the company reports
+        month_end_market_cap_usd / nullif(reported_hashrate_ehs, 0) as mcap_per_ehs_usd,
+    from realized
 
 )
 

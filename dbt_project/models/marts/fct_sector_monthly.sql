@@ -57,6 +57,43 @@ group_hashrate as (
 
 ),
 
+member_months as (
+
+    -- every member at some time in each month (several periods of a ticker count once)
+    select distinct months.month_start, miners.ticker
+    from (select distinct date_trunc('month', date_day)::date as month_start from sector_daily)
+        as months
+    inner join miners
+        on last_day(months.month_start) >= miners.member_from
+        and (miners.member_to is null or months.month_start <= miners.member_to)
+
+),
+
+group_production as (
+
+    -- bitcoin produced and held by the members who reported them, against what the network
+    -- paid miners that month (realized share: a miner's share of rewards ~ its share of hash)
+    select
+        member_months.month_start,
+        sum(hashrate.btc_mined order by hashrate.ticker) as group_btc_mined,
+        count(hashrate.btc_mined) as btc_mined_reporting_miners,
+        sum(hashrate.btc_held order by hashrate.ticker) as sector_btc_held,
+        count(hashrate.btc_held) as btc_held_reporting_miners,
+        max(hashrate.network_rewards_btc) as network_rewards_btc,
+        coalesce(
+            string_agg(member_months.ticker, ',' order by member_months.ticker)
+                filter (where hashrate.ticker is null),
+            ''
+        ) as production_missing_tickers,
+
+    from member_months
+    left join hashrate
+        on hashrate.ticker = member_months.ticker
+        and hashrate.month_start = member_months.month_start
+    group by 1
+
+),
+
 sector_month_end as (
 
     select
@@ -118,6 +155,13 @@ joined as (
         best_and_worst.worst_ticker,
         best_and_worst.worst_return_pct,
         best_and_worst.is_month_complete,
+        group_production.group_btc_mined,
+        group_production.btc_mined_reporting_miners,
+        group_production.sector_btc_held,
+        group_production.btc_held_reporting_miners,
+        group_production.production_missing_tickers,
+        group_production.group_btc_mined / nullif(group_production.network_rewards_btc, 0)
+            as sector_realized_hashrate_share,
         group_hashrate.group_hashrate_ehs,
         group_hashrate.hashrate_reporting_miners,
         group_hashrate.hashrate_reporting_tickers,
@@ -135,6 +179,7 @@ joined as (
     left join network_month on network_month.month_start = sector_month_end.month_start
     left join best_and_worst on best_and_worst.month_start = sector_month_end.month_start
     left join group_hashrate on group_hashrate.month_start = sector_month_end.month_start
+    left join group_production on group_production.month_start = sector_month_end.month_start
     window w as (order by sector_month_end.month_start)
 
 ),
@@ -180,6 +225,12 @@ final as (
         -- the group against its own share of the coming rewards (flat reading), month end
         sector_market_cap_usd / nullif(sector_hashrate_share * four_year_reward_flat_usd, 0)
             as mcap_to_proportional_four_year_reward,
+        sector_realized_hashrate_share,
+        group_btc_mined,
+        cast(btc_mined_reporting_miners as integer) as btc_mined_reporting_miners,
+        sector_btc_held,
+        cast(btc_held_reporting_miners as integer) as btc_held_reporting_miners,
+        production_missing_tickers,
         best_ticker,
         best_return_pct,
         worst_ticker,
