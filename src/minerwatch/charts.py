@@ -263,3 +263,46 @@ def stacked_bar_chart(
         _category_label(frame, cx, slot, cat)
     _legend(frame, list(colors.items()), y=frame.h - 30)  # room for a second row
     return frame.svg(title)
+
+
+def grouped_bar_chart(
+    title: str,
+    categories: Sequence[str],
+    groups: dict[str, Sequence[float | None]],
+    fmt: Fmt,
+    width: int = 900,
+    height: int = 320,
+) -> str:
+    """Side-by-side bars per category (e.g. reported against realized share by company); a
+    missing value leaves its bar out."""
+    frame = _Frame(width, height, right=20)
+    frame.bottom = 60
+    vals = [v for g in groups.values() for v in _finite(g)]
+    if not vals:
+        frame.parts.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" fill="#8a6d00">'
+            "no figures for these companies</text>"
+        )
+        return frame.svg(title)
+    ticks = nice_ticks(min([*vals, 0.0]), max(vals))
+    frame.y_axis(ticks, fmt, right=False)
+    y = frame.y_scale(ticks)
+    n = max(len(categories), 1)
+    slot = frame.pw / n
+    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(groups)}
+    bar = slot * 0.8 / max(len(groups), 1)
+    for i, cat in enumerate(categories):
+        cx = frame.left + slot * i
+        for j, (name, values) in enumerate(groups.items()):
+            v = values[i]
+            if v is None or not math.isfinite(float(v)):
+                continue
+            top, bottom = sorted((y(float(v)), y(0.0)))
+            frame.parts.append(
+                f'<rect x="{cx + slot * 0.1 + bar * j:.1f}" y="{top:.1f}" width="{bar:.1f}" '
+                f'height="{max(bottom - top, 0.5):.1f}" fill="{colors[name]}">'
+                f"<title>{escape(cat)} {escape(name)}: {escape(fmt(float(v)))}</title></rect>"
+            )
+        _category_label(frame, cx, slot, cat)
+    _legend(frame, list(colors.items()), y=frame.h - 24)
+    return frame.svg(title)

@@ -44,6 +44,16 @@ SOURCES = {
     "(8-K / 6-K exhibit 99.1 on SEC EDGAR; the cited document is in "
     "marts.fct_miner_hashrate_monthly.source_url) ÷ the network's monthly mean hash rate "
     "(Coin Metrics).",
+    "realized": "Bitcoin mined per each company's monthly production update (SEC EDGAR exhibit "
+    "99.1, cited in marts.fct_miner_hashrate_monthly.source_url) ÷ the network's block rewards "
+    "that month (subsidy + fees, Coin Metrics IssTotNtv + FeeTotNtv) — the share of rewards is "
+    "the share of hash power over time; reported share: the company's own hash-rate figure ÷ "
+    "the network's monthly mean hash rate (Coin Metrics HashRate).",
+    "price_to_hash": "Month-end market cap (marts.fct_miner_market_daily: close × SEC share "
+    "count) ÷ the company's reported hash rate (its monthly production update).",
+    "pools": "mempool.space mining-pool statistics (/api/v1/mining/hashrate/pools and "
+    "/api/v1/mining/pools), via marts.fct_pool_share_monthly. Pools are not companies: a pool "
+    "aggregates many miners' hash rate, the listed miners' included.",
     "returns": "Adjusted closes, last trading day of the month vs the previous month's "
     "(marts.fct_miner_performance_monthly); bitcoin from Coin Metrics PriceUSD on the same days.",
 }
@@ -108,7 +118,7 @@ def gather(con, month: dt.date) -> dict[str, Any]:
         "sector_daily": _rows(
             con,
             "select date_day, sector_market_cap_usd, btc_price_usd, mcap_to_remaining_btc_value, "
-            "mcap_to_four_year_reward from marts.fct_sector_daily "
+            "mcap_to_four_year_reward, mcap_to_four_year_reward_flat from marts.fct_sector_daily "
             "where date_day >= ? and date_day < ? order by date_day",
             [start, nxt],
         ),
@@ -134,6 +144,18 @@ def gather(con, month: dt.date) -> dict[str, Any]:
             "order by return_pct desc nulls last, ticker",
             [month],
         ),
+        "production": _rows(
+            con,
+            # the latest month with a realized figure: releases come out after the month ends
+            "select ticker, month_start, hashrate_share, realized_hashrate_share, "
+            "realization_rate, mcap_per_ehs_usd, reported_hashrate_ehs, hashrate_kind "
+            "from marts.fct_miner_hashrate_monthly where month_start = ("
+            "select max(month_start) from marts.fct_miner_hashrate_monthly "
+            "where month_start <= ? and (realized_hashrate_share is not null "
+            "or mcap_per_ehs_usd is not null)) order by ticker",
+            [month],
+        ),
+        "pools": _pool_rows(con, share_start, month),
         "latest_share": next(
             iter(
                 _rows(
@@ -157,6 +179,22 @@ def gather(con, month: dt.date) -> dict[str, Any]:
             )
         ],
     }
+
+
+def _pool_rows(con, start: dt.date, month: dt.date) -> list[dict[str, Any]]:
+    """Pool shares by month (the mart exists once the pool-statistics source has run)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'fct_pool_share_monthly'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return _rows(
+        con,
+        "select month_start, pool_slug, pool_name, block_share from marts.fct_pool_share_monthly "
+        "where month_start > ? and month_start <= ? order by month_start, block_share desc",
+        [start, month],
+    )
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -360,17 +398,27 @@ def _charts_html(data: dict[str, Any]) -> str:
                         charts.PALETTE[4],
                     ),
                     charts.Series(
-                        "Market cap / four years of rewards",
-                        [_scaled(r["mcap_to_four_year_reward"], 100) for r in sd],
+                        "Market cap / four years of rewards, flat (210,000 × current subsidy)",
+                        [_scaled(r.get("mcap_to_four_year_reward_flat"), 100) for r in sd],
                         charts.PALETTE[1],
+                    ),
+                    charts.Series(
+                        "Market cap / four years of rewards, halving-aware",
+                        [_scaled(r["mcap_to_four_year_reward"], 100) for r in sd],
+                        charts.PALETTE[5 % len(charts.PALETTE)],
                     ),
                 ],
                 lambda v: f"{v:.0f} %",
             ),
             2,
-            SOURCES["market"] + " Remaining bitcoin and block rewards: " + SOURCES["network"],
+            SOURCES["market"]
+            + " Remaining bitcoin and block rewards: "
+            + SOURCES["network"]
+            + " Flat: the note's reading (656,250 BTC after the 2024 halving); halving-aware: "
+            "the subsidy of the next 210,000 blocks, halvings inside included.",
         )
     )
+    out.extend(_production_figures(data))
     rets = data["returns"]
     btc = next((r["btc_return_pct"] for r in rets if r["btc_return_pct"] is not None), None)
     out.append(
@@ -388,6 +436,74 @@ def _charts_html(data: dict[str, Any]) -> str:
         )
     )
     return "".join(out)
+
+
+def _production_figures(data: dict[str, Any]) -> list[str]:
+    prod, out = data.get("production") or [], []
+    if prod:
+        month = prod[0]["month_start"]
+        tickers = [r["ticker"] for r in prod]
+        out.append(
+            _figure(
+                f"Reported against realized share of network hash rate, {month:%B %Y}",
+                charts.grouped_bar_chart(
+                    "Reported against realized hash-rate share by company",
+                    tickers,
+                    {
+                        "Reported (own hash-rate figure)": [
+                            _scaled(r["hashrate_share"], 100) for r in prod
+                        ],
+                        "Realized (bitcoin mined / network rewards)": [
+                            _scaled(r["realized_hashrate_share"], 100) for r in prod
+                        ],
+                    },
+                    lambda v: f"{v:.2f} %",
+                ),
+                3,
+                SOURCES["realized"],
+            )
+        )
+        out.append(
+            _figure(
+                f"Price to hash: market cap per reported EH/s, {month:%B %Y}",
+                charts.bar_chart(
+                    "Market cap per reported EH/s by company",
+                    tickers,
+                    [_scaled(r["mcap_per_ehs_usd"], 1e-6) for r in prod],
+                    lambda v: f"${v:,.0f}M",
+                ),
+                2,
+                SOURCES["price_to_hash"],
+            )
+        )
+    pools = data.get("pools") or []
+    if pools:
+        months = sorted({r["month_start"] for r in pools})
+        # the largest pools of the period by their mean share; the rest as one stack
+        totals: dict[str, float] = {}
+        for r in pools:
+            totals[r["pool_name"]] = totals.get(r["pool_name"], 0.0) + (r["block_share"] or 0.0)
+        top = sorted(totals, key=lambda k: -totals[k])[:8]
+        share = {(r["month_start"], r["pool_name"]): r["block_share"] for r in pools}
+        stacks = {p: [_scaled(share.get((m, p)), 100) for m in months] for p in top}
+        stacks["other pools"] = [
+            _scaled(sum(v or 0.0 for (mm, p), v in share.items() if mm == m and p not in top), 100)
+            for m in months
+        ]
+        out.append(
+            _figure(
+                "Mining pools' share of blocks (pools are not companies)",
+                charts.stacked_bar_chart(
+                    "Mining pool shares by month",
+                    [f"{m:%b %y}" for m in months],
+                    stacks,
+                    lambda v: f"{v:g} %",
+                ),
+                1,
+                SOURCES["pools"],
+            )
+        )
+    return out
 
 
 def _scaled(v, factor: float):

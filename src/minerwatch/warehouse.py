@@ -103,7 +103,9 @@ select
     m.month_start, m.best_ticker, m.best_return_pct, m.worst_ticker, m.worst_return_pct,
     m.btc_return_pct, m.is_month_complete,
     h.month_start as share_month, h.sector_hashrate_share, h.hashrate_reporting_miners,
-    h.hashrate_reporting_tickers, h.hashrate_kinds, h.miners_tracked as share_miners_tracked
+    h.hashrate_reporting_tickers, h.hashrate_kinds, h.miners_tracked as share_miners_tracked,
+    h.sector_realized_hashrate_share, h.btc_mined_reporting_miners, h.sector_btc_held,
+    h.btc_held_reporting_miners, h.mcap_to_proportional_four_year_reward
 from marts.fct_sector_daily d
 left join marts.fct_sector_monthly m on m.month_start = date_trunc('month', d.date_day)
 left join (
@@ -190,10 +192,25 @@ def hashrate_share_line(h: dict[str, Any], num) -> str:
         if tracked and reporting is not None and reporting < tracked
         else f"all {reporting} members reporting"
     )
-    return (
+    lines = [
         f"  share of network hash rate {num(h.get('sector_hashrate_share'), '.1%')} in "
         f"{h['share_month']:%B %Y}, {scope}; kinds: {h.get('hashrate_kinds')}"
-    )
+    ]
+    if h.get("sector_realized_hashrate_share") is not None:
+        lines.append(
+            f"  realized share (bitcoin mined / network rewards) "
+            f"{num(h.get('sector_realized_hashrate_share'), '.1%')} from "
+            f"{h.get('btc_mined_reporting_miners')} members; bitcoin held "
+            f"{num(h.get('sector_btc_held'), ',.0f')} BTC ({h.get('btc_held_reporting_miners')} "
+            "reporting)"
+        )
+    if h.get("mcap_to_proportional_four_year_reward") is not None:
+        lines.append(
+            "  vs its share of 4 years of rewards "
+            f"{num(h.get('mcap_to_proportional_four_year_reward'), '.2f')}x "
+            "(market cap / (hash-rate share × flat four-year reward), month end)"
+        )
+    return "\n".join(lines)
 
 
 def _sector_lines(h: dict[str, Any], num) -> list[str]:

@@ -30,14 +30,19 @@ def con():
             cast(null as varchar) as hashrate_kinds, 0.65 as mcap_to_remaining_btc_value,
             1.299 as mcap_to_four_year_reward, 'BITF' as best_ticker, 15.7 as best_return_pct,
             'RIOT' as worst_ticker, -30.6 as worst_return_pct, -4.2 as btc_return_pct,
-            true as is_month_complete, 'test' as source"""
+            true as is_month_complete, 14 as miners_tracked, '' as missing_tickers,
+            '' as missing_reasons, cast(null as varchar) as hashrate_reporting_tickers,
+            0.72 as mcap_to_four_year_reward_flat,
+            cast(null as double) as mcap_to_proportional_four_year_reward,
+            cast(null as double) as sector_realized_hashrate_share, 'test' as source"""
     )
     c.execute(
         """create table marts.fct_sector_daily as select
             d::date as date_day, 14 as miners_count, 4e10 + i * 1e8 as sector_market_cap_usd,
             6e10 as remaining_btc_value_usd, 0.6 + i / 1000 as mcap_to_remaining_btc_value,
             3e10 as four_year_reward_usd, 1.2 + i / 500 as mcap_to_four_year_reward,
-            60000 + i * 10 as btc_price_usd, 'test' as source
+            60000 + i * 10 as btc_price_usd, 0.7 + i / 1000 as mcap_to_four_year_reward_flat,
+            14 as miners_tracked, '' as missing_tickers, '' as missing_reasons, 'test' as source
         from (select unnest(range(date '2024-01-01', date '2024-07-01', interval 1 day)) d,
                      unnest(range(182)) i)"""
     )
@@ -49,7 +54,9 @@ def con():
     c.execute(
         """create table marts.fct_miner_hashrate_monthly as select date '2024-05-01' as
             month_start, t as ticker, 20.0 as reported_hashrate_ehs, 'operating' as
-            hashrate_kind, 'https://www.sec.gov/x' as source_url, 0.035 as hashrate_share
+            hashrate_kind, 'https://www.sec.gov/x' as source_url, 0.035 as hashrate_share,
+            0.03 as realized_hashrate_share, 0.857 as realization_rate,
+            2e8 as mcap_per_ehs_usd
         from (select unnest(['MARA', 'RIOT']) t)"""
     )
     c.execute(
@@ -195,7 +202,11 @@ def test_report_is_self_contained_and_shows_headline_claims_and_sources(tmp_path
     assert "June 2024" in html and "$49.7 bn" in html and "$52,964" in html
     assert "65.0 %" in html and "129.9 %" in html and "BITF" in html and "-4.2 %" in html
     assert "SAMPLE DATA" in html
-    assert html.count("<svg") == 5 and html.count("Source:") == 5
+    # five charts of the note + reported vs realized share and price to hash (May's releases)
+    assert html.count("<svg") == 7 and html.count("Source:") == 7
+    assert "Reported against realized share of network hash rate, May 2024" in html
+    assert "Price to hash: market cap per reported EH/s, May 2024" in html
+    assert "72.0 %" in html and "halving-aware 129.9 %" in html  # both four-year ratios
     assert "contradicted" in html and "supported" in html and "not enough data" in html
     # nothing fetched when opened: no scripts, external stylesheets, images or fonts
     for needle in ("<script", "<link", "src=", "href=", "url(", "@import"):
@@ -212,3 +223,27 @@ def test_nice_ticks_cover_the_range():
     ticks = charts.nice_ticks(3.2, 97.5)
     assert ticks[0] <= 3.2 and ticks[-1] >= 97.5 and len(ticks) <= 7
     assert charts.nice_ticks(5.0, 5.0)[0] < 5.0 < charts.nice_ticks(5.0, 5.0)[-1]
+
+
+def test_report_shows_pool_shares_when_the_mart_exists(con):
+    con.execute(
+        """create table marts.fct_pool_share_monthly as select date '2024-06-01' as month_start,
+            p as pool_slug, p as pool_name, s as block_share, cast(null as bigint) as block_count,
+            'test' as source
+        from (select unnest(['foundryusa', 'antpool', 'tiny']) p, unnest([0.3, 0.2, 0.01]) s)"""
+    )
+    html = report.render(report.gather(con, MONTH))
+    assert "Mining pools&#x27; share of blocks (pools are not companies)" in html or (
+        "Mining pools' share of blocks (pools are not companies)" in html
+    )
+    assert html.count("<svg") == 8 and "foundryusa" in html
+
+
+def test_coverage_banner_when_a_member_is_missing(con):
+    con.execute(
+        "update marts.fct_sector_monthly set miners_count = 13, missing_tickers = 'SDIG', "
+        "missing_reasons = 'SDIG (no prices from the source)'"
+    )
+    html = report.render(report.gather(con, MONTH))
+    assert "Coverage: 13 of 14 members" in html and "SDIG (no prices from the source)" in html
+    assert "Combined market cap (13 of 14 members)" in html
