@@ -16,6 +16,9 @@ from minerwatch.settings import REPO_ROOT, apply_airflow_defaults
 log = logging.getLogger("minerwatch")
 
 WAREHOUSE_POOL = "minerwatch_warehouse"
+# the claims file each command checks unless MINERWATCH_CLAIMS_FILE names another
+DEMO_CLAIMS = REPO_ROOT / "claims" / "sample_demo.yml"  # about the demo's SAMPLE data
+RUN_CLAIMS = REPO_ROOT / "claims" / "jpmorgan_2024-06.yml"  # the bank note, on live data
 
 
 def _yesterday() -> dt.date:
@@ -91,15 +94,24 @@ def _print_headline(day: dt.date) -> None:
     if settings.claims_file and path.exists():
         import json
 
+        from minerwatch import claims
+        from minerwatch.errors import ConfigurationError
         from minerwatch.lake import Lake
 
         # the report task checked the claims; read its result instead of checking again
         results = json.loads(Lake(settings).read_bytes(report.claims_key(day.replace(day=1))))
         counts = {s: sum(r["status"] == s for r in results) for s in report.CLAIM_STATUSES}
-        print(
-            f"  claims                  {settings.claims_file.name}: "
-            + ", ".join(f"{n} {s}" for s, n in counts.items())
-        )
+        line = ", ".join(f"{n} {s}" for s, n in counts.items())
+        try:
+            unchecked = len(claims.load_not_checked(settings.claims_file))
+        except ConfigurationError:
+            unchecked = 0  # the report says what is wrong with the file
+        if unchecked:
+            line += f" ({unchecked} more listed as not checkable)"
+        print(f"  claims                  {settings.claims_file.name}: {line}")
+        for r in results:  # the ones to look at, with why
+            if r["status"] != "supported":
+                print(f"    {r['claim']['id']}: {r['status']} — {r['explanation']}")
 
 
 def demo(day: dt.date) -> int:
@@ -113,9 +125,7 @@ def demo(day: dt.date) -> int:
         os.environ.update(server.env())
         # the replay server, like SEC, refuses requests without a declared contact
         os.environ.setdefault("MINERWATCH_SEC_USER_AGENT", "minerwatch demo demo@example.invalid")
-        os.environ.setdefault(
-            "MINERWATCH_CLAIMS_FILE", str(REPO_ROOT / "claims" / "sample_demo.yml")
-        )
+        os.environ.setdefault("MINERWATCH_CLAIMS_FILE", str(DEMO_CLAIMS))
         os.environ["MINERWATCH_SAMPLE_DATA"] = "true"  # the report says so on its first screen
         print(f"replay server on {server.base_url}")
         state = run_dag(day)
@@ -128,6 +138,7 @@ def demo(day: dt.date) -> int:
 
 
 def run(day: dt.date) -> int:
+    os.environ.setdefault("MINERWATCH_CLAIMS_FILE", str(RUN_CLAIMS))
     state = run_dag(day)
     if state.endswith("success"):
         _print_headline(day)

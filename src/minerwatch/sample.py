@@ -6,7 +6,10 @@ every 2016 blocks toward 600 s blocks (clamped to 4x, never below 1), the subsid
 210,000 blocks and is summed by height, supply is cumulative issuance, and the reported hash rate
 is estimated from difficulty and block count the way Coin Metrics estimates it. Hash power, price
 and fee paths are smooth log-interpolations through rough historical anchors plus seeded noise:
-realistic in scale, wrong in detail. Deterministic: the same seed gives the same days.
+realistic in scale, wrong in detail. Deterministic: the same seed gives the same days, and a
+day's values do not depend on the recording's end (the days are drawn in order from genesis;
+sample_market.py gives each series its own generator), so every demo run holds the same June
+2024 that claims/sample_demo.yml checks.
 
 Output (a "recording" the replay server serves in the sources' real formats):
     <dir>/coinmetrics/btc.csv                      Coin Metrics data-CSV layout

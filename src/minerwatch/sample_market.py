@@ -5,7 +5,10 @@ a beta to bitcoin plus its own random walk, from a rough listing date; two miner
 reverse split (GREE and SDIG, as the real companies did in 2023, on sample dates). Share counts
 grow by issuance and are reported on sample 10-Q/10-K cover pages (domestic filers, quarterly) or
 20-F/40-F (foreign private issuers, yearly); BTDR reports two share classes. Every value is
-seeded and deterministic.
+seeded and deterministic, and a day's values do not depend on the end date of the recording:
+each series (BTC-USD, each miner's prices, each filing) draws from its own generator, seeded by
+what it is, so a recording through 2026 holds the same June 2024 as one through June 2024 (the
+demo's claims, claims/sample_demo.yml, are about June 2024 whatever DATE the demo runs for).
 
 Output beside the network recording:
     yahoo/<TICKER>.csv   as-traded daily OHLCV (the replay server applies Yahoo's adjustments)
@@ -117,14 +120,22 @@ def is_trading_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in nyse_holidays(day.year)
 
 
-def _accession(filer: int, year: int, seq: int) -> str:
-    return f"{filer:010d}-{year % 100:02d}-{seq:06d}"
+def _rng(seed: int, *parts: object) -> random.Random:
+    """A generator for one series, seeded by what the series is (a string seed is hashed with
+    SHA-512, the same on every machine and run): no series' draws depend on another's length."""
+    return random.Random(":".join([str(seed), *map(str, parts)]))
+
+
+def _accession(filer: int, filed: dt.date, kind: int) -> str:
+    """An accession number fixed by the filer, the filing day and the kind of filing (0 periodic
+    report, 1 production update, 2 other 8-K/6-K): the same filing has the same number in every
+    recording."""
+    return f"{filer:010d}-{filed.year % 100:02d}-{filed.timetuple().tm_yday * 10 + kind:06d}"
 
 
 def write_market_recording(
     directory: Path, network_rows: list[dict], end: dt.date, seed: int = 7
 ) -> None:
-    rng = random.Random(seed)
     btc = {
         dt.date.fromisoformat(r["time"]): float(r["PriceUSD"])
         for r in network_rows
@@ -134,6 +145,7 @@ def write_market_recording(
     yahoo.mkdir(parents=True, exist_ok=True)
     split_rows = []
     # BTC-USD trades every day
+    rng = _rng(seed, "BTC-USD")
     with open(yahoo / "BTC-USD.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["date", "open", "high", "low", "close", "volume"])
@@ -158,10 +170,10 @@ def write_market_recording(
                 ]
             )
             prev = close
-    miners = universe.miners()
+    rows = universe.miners()  # one row per membership period
     shares_history: dict[str, list[tuple[dt.date, float]]] = {}
-    for m in miners:
-        t = m["ticker"]
+    for t in dict.fromkeys(r["ticker"] for r in rows):
+        rng = _rng(seed, t, "prices")
         # paths start no earlier than mid-2019 so a beta to bitcoin keeps prices in a sane range
         listed = max(dt.date.fromisoformat(profile(t)["listed"]), dt.date(2019, 6, 3))
         split_day = dt.date.fromisoformat(REVERSE_SPLITS[t]) if t in REVERSE_SPLITS else None
@@ -210,7 +222,7 @@ def write_market_recording(
         w.writerow(["ticker", "date", "numerator", "denominator"])
         w.writerows(split_rows)
     monthly = _network_months(network_rows)
-    _write_sec(directory / "sec", miners, shares_history, end, rng, monthly)
+    _write_sec(directory / "sec", rows, shares_history, end, seed, monthly)
 
 
 def _network_months(network_rows) -> dict[dt.date, tuple[float, float]]:
@@ -225,72 +237,89 @@ def _network_months(network_rows) -> dict[dt.date, tuple[float, float]]:
     return {m: (a[0] / a[2], a[1]) for m, a in sums.items()}
 
 
-def _write_sec(
-    sec: Path, miners, shares_history, end: dt.date, rng: random.Random, monthly
-) -> None:
+def _row_on(periods: list[dict], day: dt.date) -> dict:
+    """The seed row (membership period) in force on ``day``: the latest one started by then,
+    else the first (a company files before its listing)."""
+    started = [r for r in periods if dt.date.fromisoformat(r["member_from"]) <= day]
+    return started[-1] if started else periods[0]
+
+
+def _write_sec(sec: Path, rows, shares_history, end: dt.date, seed: int, monthly) -> None:
+    """SEC's files per company (CIK): a ticker can change CIK (a merger into a new company) and a
+    CIK can change filer type (foreign private issuer to domestic) between seed rows."""
     (sec / "submissions").mkdir(parents=True, exist_ok=True)
     (sec / "companyfacts").mkdir(parents=True, exist_ok=True)
+    companies: dict[int, list[dict]] = {}
+    current: dict[str, dict] = {}  # ticker -> its latest row (SEC maps a ticker to one CIK)
+    for r in sorted(rows, key=lambda r: r["member_from"]):
+        companies.setdefault(int(r["cik"]), []).append(r)
+        current[r["ticker"]] = r
     tickers = {str(i): {"cik_str": int(m["cik"]), "ticker": m["ticker"], "title": m["company_name"]}
-               for i, m in enumerate(miners)}  # fmt: skip
-    tickers[str(len(miners))] = {"cik_str": 320193, "ticker": "AAPL", "title": "Apple Inc."}
+               for i, m in enumerate(current.values())}  # fmt: skip
+    tickers[str(len(current))] = {"cik_str": 320193, "ticker": "AAPL", "title": "Apple Inc."}
     (sec / "company_tickers.json").write_text(json.dumps(tickers))
-    held_btc: dict[str, float] = {}
-    for m in miners:
-        cik = int(m["cik"])
-        foreign = m["filer_type"] == "foreign_private_issuer"
-        history = dict(shares_history[m["ticker"]])
+    # production updates for the last UPDATE_MONTHS before the end, and always for NOTE_PERIODS
+    first_update = (end.replace(day=1) - dt.timedelta(days=31 * UPDATE_MONTHS)).replace(day=1)
+    for cik, periods in companies.items():
+        m = periods[-1]
+        t = m["ticker"]
+        last_day = end
+        if periods[-1]["member_to"]:  # a company that left the group files nothing here after
+            last_day = min(end, dt.date.fromisoformat(periods[-1]["member_to"]))
+        history = dict(shares_history[t])
         days = sorted(history)
         facts, filings = [], []
-        seq = 0
         for year in range(2020, end.year + 1):
-            periods = [("FY", dt.date(year, 12, 31))] if foreign else [
+            for fp, period_end in (
                 ("Q1", dt.date(year, 3, 31)), ("Q2", dt.date(year, 6, 30)),
                 ("Q3", dt.date(year, 9, 30)), ("FY", dt.date(year, 12, 31)),
-            ]  # fmt: skip
-            for fp, period_end in periods:
+            ):  # fmt: skip
+                filer = _row_on(periods, period_end)
+                foreign = filer["filer_type"] == "foreign_private_issuer"
+                if foreign and fp != "FY":  # foreign private issuers report yearly
+                    continue
                 lag = 100 if foreign else (70 if fp == "FY" else 40)
                 as_of = period_end + dt.timedelta(days=lag)
+                rng = _rng(seed, cik, "report", period_end)
                 filed = as_of + dt.timedelta(days=rng.randint(0, 3))
                 known = [d for d in days if d <= as_of]
-                if filed > end or not known:
+                if filed > last_day or not known:
                     continue
-                seq += 1
-                accn = _accession(cik, filed.year, seq)
+                accn = _accession(cik, filed, 0)
                 form = (
-                    ("20-F" if m["ticker"] != "BITF" else "40-F")
+                    ("20-F" if t != "BITF" else "40-F")
                     if foreign
                     else ("10-K" if fp == "FY" else "10-Q")
                 )
                 total = round(history[known[-1]])
                 values = (
-                    [total]
-                    if m["ticker"] != "BTDR"
-                    else [round(total * 0.45), total - round(total * 0.45)]
+                    [total] if t != "BTDR" else [round(total * 0.45), total - round(total * 0.45)]
                 )
-                fy = year if fp != "FY" or not foreign else year
                 for v in values:
-                    facts.append({"end": as_of.isoformat(), "val": v, "accn": accn, "fy": fy, "fp": fp,
+                    facts.append({"end": as_of.isoformat(), "val": v, "accn": accn, "fy": year, "fp": fp,
                                   "form": form, "filed": filed.isoformat()})  # fmt: skip
                 filings.append((accn, form, filed, period_end))
-            # monthly production updates (8-K or 6-K, exhibit 99.1) in the last UPDATE_MONTHS
-            first_update = (end.replace(day=1) - dt.timedelta(days=31 * UPDATE_MONTHS)).replace(
-                day=1
-            )
+            # monthly production updates (8-K or 6-K, exhibit 99.1), filed early the next month
             for month in range(1, 13):
+                period = (dt.date(year, month, 1) - dt.timedelta(days=1)).replace(day=1)
+                rng = _rng(seed, cik, "production", period)
                 filed = dt.date(year, month, 1) + dt.timedelta(days=rng.randint(2, 6))
-                if filed > end or filed < first_update or (days and filed < days[0]):
+                wanted = filed >= first_update or period in NOTE_PERIODS
+                if filed > last_day or not wanted or (days and filed < days[0]):
                     continue
-                seq += 1
-                accn = _accession(cik, filed.year, seq)
-                form = "6-K" if foreign else "8-K"
+                filer = _row_on(periods, filed)
+                form = "6-K" if filer["filer_type"] == "foreign_private_issuer" else "8-K"
+                accn = _accession(cik, filed, 1)
                 filings.append((accn, form, filed, filed))
-                period = (filed.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-                held = held_btc.setdefault(m["ticker"], profile(m["ticker"])["hash_share"] * 40_000)
-                doc, added = _production_document(
-                    m, period, monthly.get(period), rng, held, unrelated=(seq % 7 == 0)
-                )
-                held_btc[m["ticker"]] = held + added
-                _write_archive(sec, cik, accn, form, m["ticker"], doc)
+                held = _held_before(t, period, monthly)
+                doc = _production_document(filer, period, monthly.get(period), rng, held)
+                _write_archive(sec, cik, accn, form, t, doc)
+                # now and then another 8-K/6-K the same week: nothing to parse in its exhibit
+                other = filed + dt.timedelta(days=2)
+                if rng.random() < 1 / 7 and other <= last_day:
+                    accn = _accession(cik, other, 2)
+                    filings.append((accn, form, other, other))
+                    _write_archive(sec, cik, accn, form, t, _unrelated_document(filer))
         companyfacts = {
             "cik": cik,
             "entityName": m["company_name"],
@@ -318,6 +347,11 @@ def _write_sec(
 
 
 UPDATE_MONTHS = 3
+# the months claims/sample_demo.yml is about: their updates are in every recording that reaches
+# their filing dates, whatever its end (the others only in the last UPDATE_MONTHS, which keeps
+# the demo's SEC traffic small)
+NOTE_PERIODS = frozenset(dt.date(2024, m, 1) for m in (4, 5, 6))
+HELD_FROM = dt.date(2024, 1, 1)  # bitcoin held: a starting stack, then 60 % of what is mined
 # each company's sample share of the network's hash rate (the group lands near a quarter)
 HASH_SHARE = {
     "MARA": 0.045, "RIOT": 0.035, "CLSK": 0.04, "CORZ": 0.03, "CIFR": 0.018, "WULF": 0.015,
@@ -333,12 +367,28 @@ LAYOUT = {
 }
 
 
-def _production_document(m, period, network, rng, held, unrelated=False) -> tuple[str, float]:
+def _held_before(ticker: str, period: dt.date, monthly) -> float:
+    """Bitcoin held at the start of ``period``: a starting stack plus 60 % of the nominal
+    production of every month from HELD_FROM (a function of the month, not of the recording)."""
+    share = profile(ticker)["hash_share"]
+    mined = sum(
+        issued * share * 0.97
+        for month, (_, issued) in monthly.items()
+        if HELD_FROM <= month < period
+    )
+    return share * 40_000 + 0.6 * mined
+
+
+def _unrelated_document(m) -> str:
+    return (f"<html><body><p>{m['company_name']} Announces Results of Annual Meeting of Shareholders"
+            "</p><p>All proposals were approved. SAMPLE DATA.</p></body></html>")  # fmt: skip
+
+
+def _production_document(m, period, network, rng, held) -> str:
     """A sample exhibit 99.1 in the layout the company uses (see tests/fixtures/production)."""
     name = m["company_name"]
-    if unrelated or network is None:
-        return (f"<html><body><p>{name} Announces Results of Annual Meeting of Shareholders</p>"
-                "<p>All proposals were approved. SAMPLE DATA.</p></body></html>"), 0.0  # fmt: skip
+    if network is None:
+        return _unrelated_document(m)
     net_ehs, issued = network
     share = profile(m["ticker"])["hash_share"] * rng.uniform(0.93, 1.07)
     avg = net_ehs * share
@@ -378,7 +428,7 @@ def _production_document(m, period, network, rng, held, unrelated=False) -> tupl
                 f"<tr><td>Average operating hash rate</td><td>{avg:.2f} EH/s</td></tr>"
                 f"<tr><td>Bitcoin mined</td><td>{mined:,}</td></tr>"
                 f"<tr><td>Bitcoin held</td><td>{held:,}</td></tr></table>")  # fmt: skip
-    return f"<html><body>{body}</body></html>", mined * 0.6
+    return f"<html><body>{body}</body></html>"
 
 
 def _write_archive(sec: Path, cik: int, accn: str, form: str, ticker: str, exhibit: str) -> None:
