@@ -22,7 +22,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from minerwatch import charts
+from minerwatch import charts, claims
 from minerwatch.errors import MinerwatchError
 from minerwatch.lake import Lake
 from minerwatch.settings import Settings
@@ -519,25 +519,39 @@ def _claims_html(results, claims_file: Path | None, error: str | None) -> str:
     rows = []
     for r in results:
         c = r.claim
-        when = c.month.strftime("%Y-%m") if c.month else c.day.isoformat()
+        when = c.when
         computed = "—" if r.computed is None else f"{r.computed:,.6g}"
         tol = f"±{c.tolerance:.1%}" if c.tolerance is not None else f"±{c.tolerance_abs:g}"
         rows.append(
             f'<tr><td class="s">{escape(c.id)}</td>'
-            f'<td title="marts.{escape(r.table)}">{escape(r.column)}'
-            f"{' ' + escape(c.ticker) if c.ticker else ''}</td><td>{when}</td>"
+            f'<td title="marts.{escape(r.table)}">{escape(r.figure)}</td><td>{escape(when)}</td>'
             f'<td class="n">{c.value:,.6g}</td><td class="n">{computed}</td><td>{tol}</td>'
             f'<td class="{css[r.status]}">{r.status}</td>'
+            f'<td class="s">{escape(r.explanation)}</td>'
             f'<td class="s">{escape(c.published_by)}: {escape(c.source)}</td></tr>'
+        )
+    unchecked = ""
+    try:
+        skipped = claims.load_not_checked(claims_file)
+    except Exception:  # the checked claims above already loaded: keep the report whole
+        skipped = []
+    if skipped:
+        unchecked = (
+            "<p>Published but not checkable from public data here:</p><ul>"
+            + "".join(
+                f"<li>{escape(s['claim'])} — {escape(s['reason'])} "
+                f"({escape(s['published_by'])}: {escape(s['source'])})</li>"
+                for s in skipped
+            )
+            + "</ul>"
         )
     counts = {s: sum(r.status == s for r in results) for s in css}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     return (
         f"<p>{len(results)} claims from {escape(claims_file.name)}: {summary}.</p>"
         "<table><tr><th>Claim</th><th>Figure</th><th>Day/month</th><th>Claimed</th>"
-        "<th>Computed</th><th>Tolerance</th><th>Status</th><th>Published by, where</th></tr>"
-        + "".join(rows)
-        + "</table>"
+        "<th>Computed</th><th>Tolerance</th><th>Status</th><th>Why</th>"
+        "<th>Published by, where</th></tr>" + "".join(rows) + "</table>" + unchecked
     )
 
 
