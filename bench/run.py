@@ -218,6 +218,12 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
+def miners_of(seed: Path) -> list[dict[str, str]]:
+    from minerwatch import universe
+
+    return universe.miners(seed)
+
+
 def scaled_project(tmp: Path, factor: int) -> Path:
     """A copy of the dbt project whose miners seed has ``factor`` times the companies: the 14
     reviewed rows plus sample companies (tickers S001.., CIKs 0009000001..), labelled SAMPLE."""
@@ -421,7 +427,7 @@ def main() -> int:
                     flush=True,
                 )
             seed = (project or REPO / "dbt_project").joinpath("seeds", "miners.csv")
-            miners = len({m["ticker"] for m in __import__("minerwatch.universe", fromlist=["miners"]).miners(seed)})
+            miners = len({m["ticker"] for m in miners_of(seed)})
             summary = summarise_stages(stages)
             result["scales"][f"{factor}x"] = {
                 "miners": miners,
