@@ -13,7 +13,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export AIRFLOW__CORE__PARALLELISM ?= 4
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 
-.PHONY: help setup demo run test lint format bench clean
+.PHONY: help setup demo demo-real run test lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ setup: ## create .venv, install pinned dependencies, prepare Airflow (SQLite) an
 
 demo: ## run the daily DAG offline on SAMPLE data via the replay server (DATE=YYYY-MM-DD, default yesterday)
 	$(BIN)/minerwatch demo $(if $(DATE),--date $(DATE))
+
+demo-real: ## the demo on the REAL network history (../shared/refdata: Coin Metrics since genesis, mempool retargets) to 2024-05-31; market/SEC still SAMPLE
+	$(BIN)/minerwatch demo --real-network $(if $(DATE),--date $(DATE))
 
 run: ## run the daily DAG against the live sources (DATE=YYYY-MM-DD, default yesterday)
 	$(BIN)/minerwatch run $(if $(DATE),--date $(DATE))

@@ -114,24 +114,38 @@ def _print_headline(day: dt.date) -> None:
                 print(f"    {r['claim']['id']}: {r['status']} — {r['explanation']}")
 
 
-def demo(day: dt.date) -> int:
-    from minerwatch import sample
+def demo(day: dt.date, real_network: Path | None = None) -> int:
+    from minerwatch import refdata, sample
     from minerwatch.replay import ReplayServer
 
     recording = Path(tempfile.mkdtemp(prefix="minerwatch-sample-"))
-    sample.write_recording(recording, day)
-    print(f"SAMPLE DATA (not real) generated through {day} in {recording}")
+    if real_network is not None:
+        refdata.write_recording(recording, real_network, market_end=day)
+        print(
+            f"REAL network data from {real_network} (through {refdata.LAST_DAY}); market and "
+            f"SEC data SAMPLE (not real), in {recording}"
+        )
+    else:
+        sample.write_recording(recording, day)
+        print(f"SAMPLE DATA (not real) generated through {day} in {recording}")
     with ReplayServer(recording) as server:
         os.environ.update(server.env())
         # the replay server, like SEC, refuses requests without a declared contact
         os.environ.setdefault("MINERWATCH_SEC_USER_AGENT", "minerwatch demo demo@example.invalid")
-        os.environ.setdefault("MINERWATCH_CLAIMS_FILE", str(DEMO_CLAIMS))
+        if real_network is None:  # the sample claims are about the sample's June 2024
+            os.environ.setdefault("MINERWATCH_CLAIMS_FILE", str(DEMO_CLAIMS))
         os.environ["MINERWATCH_SAMPLE_DATA"] = "true"  # the report says so on its first screen
         print(f"replay server on {server.base_url}")
         state = run_dag(day)
     if state.endswith("success"):
         _print_headline(day)
-        print("\n(the figures above are computed from SAMPLE DATA, not real network data)")
+        if real_network is not None:
+            print(
+                "\n(network figures: REAL data; market caps, returns and hash-rate shares: "
+                "SAMPLE data)"
+            )
+        else:
+            print("\n(the figures above are computed from SAMPLE DATA, not real network data)")
         return 0
     print(f"DAG run for {day} ended {state}; see the task logs above", file=sys.stderr)
     return 1
@@ -152,6 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("demo", help="run the daily DAG offline on generated sample data")
     p.add_argument("--date", default=os.environ.get("DATE"))
+    p.add_argument(
+        "--real-network",
+        nargs="?",
+        const="default",
+        metavar="REFDATA_DIR",
+        help="serve the REAL network history (Coin Metrics file since genesis, mempool "
+        "retargets) from REFDATA_DIR (default ../shared/refdata); date default 2024-05-31",
+    )
     p = sub.add_parser("run", help="run the daily DAG against the configured (live) sources")
     p.add_argument("--date", default=os.environ.get("DATE"))
     sub.add_parser("setup-airflow", help="migrate Airflow's metadata DB and create pools")
@@ -173,6 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     if args.cmd == "demo":
+        if args.real_network:
+            from minerwatch import refdata
+
+            where = (
+                refdata.default_dir() if args.real_network == "default" else Path(args.real_network)
+            )
+            day = _date(args.date) if args.date else refdata.LAST_DAY
+            return demo(day, real_network=where)
         return demo(_date(args.date))
     if args.cmd == "run":
         return run(_date(args.date))

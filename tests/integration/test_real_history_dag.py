@@ -13,7 +13,6 @@ May 2024.
 import csv
 import datetime as dt
 import json
-import shutil
 import statistics
 
 import duckdb
@@ -21,6 +20,7 @@ import pytest
 
 from minerwatch import protocol, warehouse
 from minerwatch.cli import run_dag
+from minerwatch.refdata import write_recording as real_network_recording
 from minerwatch.replay import ReplayServer
 from minerwatch.settings import load
 
@@ -33,20 +33,9 @@ MISSING = "SDIG"
 
 
 @pytest.fixture
-def real_recording(refdata, sample_recording, tmp_path):
-    rec = tmp_path / "recording"
-    (rec / "coinmetrics").mkdir(parents=True)
-    (rec / "mempool").mkdir()
-    shutil.copyfile(refdata / GENESIS_CSV, rec / "coinmetrics" / "btc.csv")  # as published
-    doc = json.loads((refdata / MEMPOOL_JSON).read_text())
-    # /v1/mining/difficulty-adjustments: [timestamp, height, difficulty, changeRatio], newest first
-    adjustments = [
-        [d["time"], d["height"], d["difficulty"], d["adjustment"]]
-        for d in sorted(doc["difficulty"], key=lambda d: d["height"], reverse=True)
-    ]
-    (rec / "mempool" / "difficulty-adjustments.json").write_text(json.dumps(adjustments))
-    shutil.copytree(sample_recording / "sec", rec / "sec")
-    shutil.copytree(sample_recording / "yahoo", rec / "yahoo")
+def real_recording(refdata, tmp_path):
+    """Real network files (as published) + SAMPLE market and SEC files."""
+    rec = real_network_recording(tmp_path / "recording", refdata)
     (rec / "yahoo" / f"{MISSING}.csv").unlink()  # the source no longer lists it
     return rec
 
@@ -155,5 +144,7 @@ def test_the_daily_dag_on_the_real_genesis_history(
     assert may[1:] == (13, 14, MISSING)
     headline = warehouse.format_headline(warehouse.headline(DAY), settings.warehouse)
     assert f"13 of 14 priced; missing: {MISSING} (no prices from the source)" in headline
+    with capsys.disabled():
+        print("\n" + headline)
     report = settings.warehouse.parent / "published" / "reports" / "minerwatch-2024-05.html"
     assert "13 of 14 members" in report.read_text()

@@ -12,8 +12,6 @@ gate), each citing the page it was captured from (refdata README).
 
 import csv
 import datetime as dt
-import json
-import shutil
 import statistics
 
 import duckdb
@@ -21,6 +19,7 @@ import pytest
 
 from minerwatch import pipeline, universe, warehouse
 from minerwatch.lake import Lake
+from minerwatch.refdata import write_recording as real_network_recording
 from minerwatch.replay import ReplayServer
 from minerwatch.settings import load
 from minerwatch.sources import sec
@@ -76,19 +75,9 @@ RELEASES = {
 
 
 @pytest.fixture
-def recording(refdata, sample_recording, tmp_path):
-    rec = tmp_path / "recording"
-    (rec / "coinmetrics").mkdir(parents=True)
-    (rec / "mempool").mkdir()
-    shutil.copyfile(refdata / GENESIS_CSV, rec / "coinmetrics" / "btc.csv")
-    doc = json.loads((refdata / MEMPOOL_JSON).read_text())
-    adjustments = [
-        [d["time"], d["height"], d["difficulty"], d["adjustment"]]
-        for d in sorted(doc["difficulty"], key=lambda d: d["height"], reverse=True)
-    ]
-    (rec / "mempool" / "difficulty-adjustments.json").write_text(json.dumps(adjustments))
-    shutil.copytree(sample_recording / "sec", rec / "sec")
-    shutil.copytree(sample_recording / "yahoo", rec / "yahoo")
+def recording(refdata, tmp_path):
+    """Real network files (as published) + SAMPLE market and SEC files."""
+    rec = real_network_recording(tmp_path / "recording", refdata)
     return rec
 
 
