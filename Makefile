@@ -13,7 +13,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export AIRFLOW__CORE__PARALLELISM ?= 4
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 
-.PHONY: help setup demo demo-real run test lint format bench clean
+.PHONY: help setup demo demo-real run test test-unit test-deps lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,8 +36,21 @@ demo-real: ## the demo on the REAL network history (../shared/refdata: Coin Metr
 run: ## run the daily DAG against the live sources (DATE=YYYY-MM-DD, default yesterday)
 	$(BIN)/minerwatch run $(if $(DATE),--date $(DATE))
 
-test: ## the whole test suite (what CI runs)
+test: ## the whole test suite (what CI runs; `make test-deps` first for the servers it starts)
 	$(BIN)/pytest -q
+
+test-unit: ## the fast tests (no Airflow run, dbt build or server): under a minute
+	$(BIN)/pytest -q -m "not slow" tests/unit tests/dags/test_dagbag.py
+
+test-deps: ## install the Debian packages the integration tests start (PostgreSQL, Chromium); as root
+	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "run as root on Debian/Ubuntu, or install postgresql and chromium yourself"; \
+	elif command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "test dependencies present"; \
+	else \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql chromium; \
+	fi
 
 lint: ## ruff check + format check
 	$(BIN)/ruff check .

@@ -14,7 +14,7 @@ from minerwatch import universe
 from minerwatch.cli import run_dag
 from minerwatch.publish import MARTS
 from minerwatch.settings import REPO_ROOT, load
-from tests.conftest import headless
+from tests.support.services import headless
 
 DAY = dt.date(2024, 6, 29)
 

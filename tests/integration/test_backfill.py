@@ -23,7 +23,7 @@ import requests
 
 from minerwatch import universe
 from minerwatch.settings import REPO_ROOT
-from tests.conftest import free_port
+from tests.support.services import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,30 @@
+"""Isolated settings per test: every MINERWATCH_* variable of the developer's shell is cleared
+(the test-harness ones, MINERWATCH_TEST_*, excepted), then a local lake and warehouse under the
+test's tmp_path and fast retries are set."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# variables outside the MINERWATCH_ prefix that change what the code under test does
+OTHER_SETTING_VARS = ["AWS_ENDPOINT_URL", "DATE"]
+
+
+def setting_vars() -> list[str]:
+    names = [k for k in os.environ if k.startswith("MINERWATCH_")]
+    return [k for k in names if not k.startswith("MINERWATCH_TEST_")] + OTHER_SETTING_VARS
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A clean environment: local lake and warehouse under tmp_path, fast retries."""
+    for var in setting_vars():
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MINERWATCH_LAKE_URL", f"file://{tmp_path / 'lake'}")
+    monkeypatch.setenv("MINERWATCH_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("MINERWATCH_HTTP_TIMEOUT", "5")
+    monkeypatch.setenv("MINERWATCH_SEC_RATE_STATE", str(tmp_path / "sec-rate.state"))
+    return tmp_path
