@@ -2,6 +2,8 @@
 
 - ``raw/<source>/<dataset>/ingest_date=YYYY-MM-DD/<sha256>.json`` (+ ``<sha256>.meta.json``)
   is write-once: an existing key is never overwritten, so a re-fetch of the same bytes is a no-op.
+  Write-once is the store's own conditional create, not check-then-put: a hard link on a local
+  lake, ``PutObject`` with ``If-None-Match: *`` on S3 (the store answers 412 if the key exists).
 - ``staged/<source>/<dataset>/logical_date=YYYY-MM-DD/data.parquet``: one partition per logical
   date, replaced whole (and atomically: a reader sees the old file or the new one).
 - ``quarantine/<source>/<dataset>/logical_date=YYYY-MM-DD/<batch-hash>/``: rejected batches.
@@ -18,6 +20,7 @@ import json
 import logging
 import os
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 RAW_BODY = re.compile(r"^([0-9a-f]{64})\.json$")
+CONFLICT_RETRIES = 3  # S3 409 ConditionalRequestConflict: another conditional write in flight
 
 
 class LakeKeyError(ValueError):
@@ -120,7 +124,10 @@ class Lake:
         """Write ``data`` at ``key``; return False if it existed and overwrite is off.
 
         Local: written to a temp file then linked (write-once) or renamed (replace) into place,
-        so no partial object is ever visible. S3: one PUT, which is atomic per object.
+        so no partial object is ever visible. S3: one PUT, which is atomic per object; a
+        write-once PUT carries ``If-None-Match: *``, so the store itself refuses to replace an
+        existing key (HTTP 412) and two concurrent writers cannot both create it — no
+        check-then-put window.
         """
         path = self.path(key)
         if self.local:
@@ -142,10 +149,34 @@ class Lake:
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
-        if not overwrite and self.fs.exists(path):
-            return False
-        self.fs.pipe_file(path, data)
-        return True
+        if overwrite:
+            self.fs.pipe_file(path, data)
+            return True
+        return self._create_s3(path, data)
+
+    def _create_s3(self, path: str, data: bytes) -> bool:
+        """Conditional create on S3 (``If-None-Match: *``): True if this call created the
+        object, False if the store already held the key (412 Precondition Failed)."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self.fs.pipe_file(path, data, mode="create")
+                return True
+            except OSError as exc:
+                outcome = _conditional_outcome(exc)
+                if outcome == "exists":
+                    return False
+                if outcome == "conflict" and attempt < CONFLICT_RETRIES:
+                    # AWS answers 409 ConditionalRequestConflict while another conditional
+                    # write of the key is in flight; retrying then meets the winner's 412
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def create(self, key: str, data: bytes) -> bool:
+        """Create the object at ``key`` write-once: True if this call created it, False if the
+        key already existed (whatever its bytes; they are left as they were)."""
+        return self._put(key, data, overwrite=False)
 
     def replace(self, key: str, data: bytes) -> None:
         """Replace the object at ``key`` whole (atomically: readers see the old or the new)."""
@@ -177,15 +208,19 @@ class Lake:
         sha = hashlib.sha256(body).hexdigest()
         prefix = self.raw_prefix(source, dataset, ingest_date)
         key = f"{prefix}/{sha}.json"
-        if self.exists(key):
+        if self.exists(key):  # a shortcut only: the creates below are conditional anyway
             log.info("raw object already landed, nothing written: %s", key)
             return RawObject(key=key, sha256=sha, created=False)
         sidecar = dict(meta, sha256=sha, bytes=len(body), key=key)
-        # Sidecar first: a visible body always has its metadata beside it.
-        self._put(f"{prefix}/{sha}.meta.json", _json_bytes(sidecar), overwrite=True)
+        # Sidecar first: a visible body always has its metadata beside it. Both are created
+        # write-once, so of two concurrent fetches of the same bytes one sidecar and one body
+        # land and neither is ever replaced (the bytes are the same: the loser is a no-op).
+        self._put(f"{prefix}/{sha}.meta.json", _json_bytes(sidecar), overwrite=False)
         created = self._put(key, body, overwrite=False)
         if created:
             log.info("landed raw object %s (%d bytes)", key, len(body))
+        else:
+            log.info("raw object landed concurrently by another writer: %s", key)
         return RawObject(key=key, sha256=sha, created=created)
 
     def raw_keys(self, source: str, dataset: str, ingest_date: dt.date | str) -> list[str]:
@@ -276,6 +311,26 @@ class Lake:
         self._put(f"{prefix}/validation_result.json", _json_bytes(result), overwrite=True)
         log.error("batch quarantined at %s", self.url(prefix))
         return prefix
+
+
+def _conditional_outcome(exc: BaseException) -> str | None:
+    """'exists' when a conditional create was refused because the key exists (HTTP 412
+    PreconditionFailed; s3fs raises FileExistsError only when the store names the condition,
+    as AWS does — SeaweedFS does not), 'conflict' for 409 ConditionalRequestConflict, else
+    None."""
+    if isinstance(exc, FileExistsError):
+        return "exists"
+    cause = exc.__cause__
+    response = getattr(cause, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code == "PreconditionFailed" or status == 412:
+        return "exists"
+    if code == "ConditionalRequestConflict":
+        return "conflict"
+    return None
 
 
 def _json_bytes(obj: Any) -> bytes:

@@ -5,8 +5,11 @@ It carries the headline figures of ``marts.fct_sector_monthly`` for the month of
 logical date (month to date while the month is running), five charts — the group's market cap
 against bitcoin's price, network hash rate and hashprice, hash-rate share by company, the two
 valuation ratios, the month's returns by company against bitcoin — each footnoted with its
-source, and the claims check. Written to ``published/reports/minerwatch-YYYY-MM.html`` beside
-the published warehouse and to the lake under ``reports/month=YYYY-MM/``.
+source, the claims check, and the data-quality audit of the run (the Great Expectations
+results the audit kept in the lake). Written to ``published/reports/minerwatch-YYYY-MM.html``
+beside the published warehouse and to the lake under ``reports/month=YYYY-MM/``; the dbt docs
+site is generated beside it (``published/docs/index.html``, see ``docs_site``) and linked with
+the one relative link the report has.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from minerwatch import charts, claims
+from minerwatch.docs_site import REPORT_LINK, DocsSite
 from minerwatch.errors import MinerwatchError
-from minerwatch.lake import Lake
+from minerwatch.lake import Lake, date_part
 from minerwatch.settings import Settings
 from minerwatch.settings import load as load_settings
 
@@ -195,6 +199,57 @@ def _pool_rows(con, start: dt.date, month: dt.date) -> list[dict[str, Any]]:
         "where month_start > ? and month_start <= ? order by month_start, block_share desc",
         [start, month],
     )
+
+
+def audit_key(table: str, day: dt.date) -> str:
+    """Where ``publish.audit`` keeps a mart's GX result for the run of ``day``."""
+    return f"audit/{table}/{date_part('logical_date', day)}/validation_result.json"
+
+
+def quality_summary(lake: Lake, day: dt.date) -> dict[str, Any]:
+    """The audit's Great Expectations results for the run of ``day``, per mart (expectations
+    evaluated and passed, the failing ones named), and the batches quarantined for that date."""
+    from minerwatch.publish import MARTS
+
+    marts = []
+    for table in MARTS:
+        key = audit_key(table, day)
+        try:
+            result = json.loads(lake.read_bytes(key))
+        except FileNotFoundError:
+            marts.append({"table": table, "key": key, "found": False})
+            continue
+        stats = result.get("statistics") or {}
+        marts.append(
+            {
+                "table": table,
+                "key": key,
+                "found": True,
+                "suite": result.get("suite_name") or "",
+                "evaluated": int(stats.get("evaluated_expectations") or 0),
+                "passed": int(stats.get("successful_expectations") or 0),
+                "success": bool(result.get("success")),
+                "failed": [
+                    _expectation_label(r)
+                    for r in result.get("results") or []
+                    if not r.get("success")
+                ],
+            }
+        )
+    marker = f"/{date_part('logical_date', day)}/"
+    quarantined = sorted(
+        k.rsplit("/", 1)[0]
+        for k in lake.list("quarantine")
+        if marker in k and k.endswith("/validation_result.json")
+    )
+    return {"day": day, "marts": marts, "quarantined": quarantined}
+
+
+def _expectation_label(result: dict[str, Any]) -> str:
+    config = result.get("expectation_config") or {}
+    column = (config.get("kwargs") or {}).get("column")
+    name = str(config.get("type") or "expectation")
+    return f"{name} on {column}" if column else name
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -555,6 +610,81 @@ def _claims_html(results, claims_file: Path | None, error: str | None) -> str:
     )
 
 
+GX_DATA_DOCS_NOTE = (
+    "Great Expectations' own Data Docs are not published: their pages load Bootstrap, jQuery, "
+    "Font Awesome and Vega from CDNs (code.jquery.com, cdnjs.cloudflare.com, cdn.jsdelivr.net, "
+    "unpkg.com, bootstrapcdn.com) and are unusable offline; this table summarises the same "
+    "results, which are kept whole in the lake."
+)
+
+
+def _quality_html(quality: dict[str, Any] | None) -> str:
+    if quality is None:
+        return ""
+    day = quality["day"]
+    rows, evaluated, passed, found = [], 0, 0, 0
+    for m in quality["marts"]:
+        name = f"<td>marts.{escape(m['table'])}</td>"
+        if not m["found"]:
+            rows.append(
+                f'<tr>{name}<td>—</td><td class="n">—</td><td class="n">—</td>'
+                '<td class="nodata">no audit result for this date</td></tr>'
+            )
+            continue
+        found += 1
+        evaluated += m["evaluated"]
+        passed += m["passed"]
+        outcome = (
+            '<td class="supported">passed</td>'
+            if m["success"]
+            else f'<td class="contradicted">failed: {escape("; ".join(m["failed"]))}</td>'
+        )
+        rows.append(
+            f'<tr>{name}<td>{escape(m["suite"])}</td><td class="n">{m["evaluated"]}</td>'
+            f'<td class="n">{m["passed"]}</td>{outcome}</tr>'
+        )
+    summary = (
+        f"The audit of the run of {day}: {passed} of {evaluated} expectations passed on "
+        f"{found} of {len(quality['marts'])} marts."
+        if found
+        else f"No audit result was found for the run of {day}."
+    )
+    q = quality["quarantined"]
+    quarantined = (
+        f"Batches quarantined for {day}: {len(q)} — " + ", ".join(f"{escape(k)}/" for k in q) + "."
+        if q
+        else f"Batches quarantined for {day}: none."
+    )
+    return (
+        f"<p>{escape(summary)}</p>"
+        "<table><tr><th>Mart</th><th>Suite</th><th>Expectations</th><th>Passed</th>"
+        "<th>Result</th></tr>" + "".join(rows) + "</table>"
+        f"<p>{quarantined}</p>"
+        '<p class="src">Great Expectations suites (expectations/mart_*.json, each bound with '
+        "its reason in meta.reason) run by the audit step on the built marts before publish: a "
+        "failed expectation stops the publication. Every landed batch passed its own suite "
+        "before it was staged. Full results: audit/&lt;mart&gt;/"
+        f"{escape(date_part('logical_date', day))}/validation_result.json in the lake. "
+        f"{escape(GX_DATA_DOCS_NOTE)}</p>"
+    )
+
+
+def _docs_html(docs: DocsSite | None) -> str:
+    """The one link of the report: relative, to the dbt docs site published beside it."""
+    if docs is None:
+        return ""
+    if docs.ok:
+        return (
+            '<p class="sub">Every table and column, its tests and its lineage: '
+            f'<a href="{REPORT_LINK}">the dbt docs site</a> of this build (one self-contained '
+            "page beside this report; it fetches nothing when opened).</p>"
+        )
+    return (
+        '<p class="nodata">The dbt docs site could not be generated for this build: '
+        f"{escape(docs.error or 'unknown error')}</p>"
+    )
+
+
 def render(
     data: dict[str, Any],
     claim_results=(),
@@ -562,6 +692,7 @@ def render(
     claims_error: str | None = None,
     sample: bool = False,
     generated_for: dt.date | None = None,
+    docs: DocsSite | None = None,
 ) -> str:
     month = data["month"]
     h = data["headline"]
@@ -590,12 +721,15 @@ def render(
 <p class="sub">Data through {through or "n/a"}; generated by minerwatch for the run of
 {generated_for or month} from the published warehouse (marts.fct_sector_monthly and the marts
 named under each figure).</p>
+{_docs_html(docs)}
 {banner}
 <h2>Headline figures</h2>
 {_headline_html(data)}
 {_charts_html(data)}
 <h2>Claims check</h2>
 {_claims_html(claim_results, claims_file, claims_error)}
+{"<h2>Data quality</h2>" if data.get("quality") is not None else ""}
+{_quality_html(data.get("quality"))}
 <h2>Sources</h2>
 <ol class="src">{"".join(f"<li>{escape(text)}</li>" for _, text in notes)}</ol>
 </body></html>
@@ -603,10 +737,12 @@ named under each figure).</p>
 
 
 def build(logical_date, settings: Settings | None = None) -> dict[str, Any]:
-    """Write the month's report from the published warehouse; returns paths and claim counts."""
+    """Write the month's report from the published warehouse, with the run's audit results
+    and the dbt docs site beside it; returns paths, claim counts and the docs site's outcome."""
     import duckdb
 
     from minerwatch import claims as claims_mod
+    from minerwatch import docs_site
     from minerwatch.errors import ConfigurationError
     from minerwatch.pipeline import as_day
     from minerwatch.publish import published_path
@@ -628,15 +764,18 @@ def build(logical_date, settings: Settings | None = None) -> dict[str, Any]:
                 error = str(exc)  # the report still comes out, saying why claims were not checked
                 log.error("claims check: %s", exc)
     finally:
-        con.close()
-    html = render(data, results, settings.claims_file, error, settings.sample_data, day)
+        con.close()  # closed before dbt runs: one process on a DuckDB file at a time
+    lake = Lake(settings)
+    data["quality"] = quality_summary(lake, day)
+    docs = docs_site.generate(settings)  # never raises: the report says why it failed
+    html = render(data, results, settings.claims_file, error, settings.sample_data, day, docs)
     target = report_path(settings, month)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(html)
+    os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the report is for everyone who reads it
     os.replace(tmp, target)
-    lake = Lake(settings)
     key = f"reports/month={month:%Y-%m}/report.html"
     lake.replace(key, html.encode("utf-8"))
     claims_json = [r.as_dict() for r in results]
@@ -650,4 +789,9 @@ def build(logical_date, settings: Settings | None = None) -> dict[str, Any]:
         for s in ("supported", "contradicted", "not enough data")
     }
     log.info("report for %s written to %s and %s", f"{month:%Y-%m}", target, lake.url(key))
-    return {"report": str(target), "lake_report": lake.url(key), "claims": summary}
+    return {
+        "report": str(target),
+        "lake_report": lake.url(key),
+        "claims": summary,
+        "docs": docs.as_dict(),
+    }

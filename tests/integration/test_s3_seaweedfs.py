@@ -91,3 +91,70 @@ def test_write_once_survives_the_store_restarting(s3_env, seaweedfs):
     assert second.created
     assert lake.read_bytes(first.key) == b'{"n": 1}'
     assert sorted(lake.raw_keys("src", "ds", DAY)) == sorted([first.key, second.key])
+
+
+def _race(writers):
+    """Run the callables at once (lined up on a barrier); return their results in order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(len(writers))
+
+    def go(fn):
+        barrier.wait()
+        return fn()
+
+    with ThreadPoolExecutor(len(writers)) as pool:
+        return list(pool.map(go, writers))
+
+
+def test_the_store_refuses_a_second_conditional_create_with_412(s3_env, seaweedfs):
+    """What the lake's write-once relies on, shown on the store itself: PutObject with
+    If-None-Match: * creates a key once; the second gets 412 PreconditionFailed and the object
+    keeps the first bytes. (A SeaweedFS that ignored the header would overwrite: this fails.)"""
+    from botocore.exceptions import ClientError
+
+    client, key = seaweedfs["client"], f"{s3_env}/raw/conditional.json"
+    client.put_object(Bucket="lake", Key=key, Body=b"first", IfNoneMatch="*")
+    with pytest.raises(ClientError) as refused:
+        client.put_object(Bucket="lake", Key=key, Body=b"second", IfNoneMatch="*")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert refused.value.response["Error"]["Code"] == "PreconditionFailed"
+    assert client.get_object(Bucket="lake", Key=key)["Body"].read() == b"first"
+    # without the condition the same store overwrites: the header is what protects the key
+    client.put_object(Bucket="lake", Key=key, Body=b"third")
+    assert client.get_object(Bucket="lake", Key=key)["Body"].read() == b"third"
+
+
+def test_concurrent_writers_of_one_key_exactly_one_wins(s3_env, seaweedfs):
+    """Separate clients (as separate workers would be) create one key at the same moment with
+    different bytes: exactly one creates it, every other one is told it exists, and the object
+    holds the winner's bytes whole. (SeaweedFS serialises concurrent conditional PUTs of one
+    key: some answers take a second or two.)"""
+    lakes = [Lake(load()) for _ in range(6)]  # one s3fs client each
+    for round_ in range(4):
+        key = f"raw/src/ds/ingest_date={DAY}/race-{round_}.json"
+        bodies = [f"writer {i} of round {round_}".encode() for i in range(len(lakes))]
+        won = _race(
+            [lambda lk=lk, b=b, k=key: lk.create(k, b) for lk, b in zip(lakes, bodies, strict=True)]
+        )
+        assert won.count(True) == 1, won
+        assert lakes[0].read_bytes(key) == bodies[won.index(True)]
+
+
+def test_concurrent_landing_of_the_same_response_lands_it_once(s3_env, seaweedfs):
+    body = b'{"same": "bytes"}'
+    lakes = [Lake(load()) for _ in range(6)]
+    landed = _race(
+        [
+            lambda lk=lk, i=i: lk.put_raw("src", "ds", DAY, body, {"url": f"u{i}"})
+            for i, lk in enumerate(lakes)
+        ]
+    )
+    assert [r.created for r in landed].count(True) == 1
+    assert len({r.key for r in landed}) == 1
+    key = landed[0].key
+    objects = _objects(seaweedfs["client"], s3_env)
+    assert sorted(objects) == sorted([key, key[: -len(".json")] + ".meta.json"])
+    assert lakes[0].read_bytes(key) == body
+    assert lakes[0].raw_sidecar(key)["url"] in {f"u{i}" for i in range(6)}

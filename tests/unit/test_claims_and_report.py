@@ -4,13 +4,21 @@ rendering, on a small warehouse built here with the marts' real column names."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import stat
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from minerwatch import charts, claims, report
-from minerwatch.errors import ConfigurationError
+from minerwatch.docs_site import DocsSite
+from minerwatch.errors import ConfigurationError, MinerwatchError
+from minerwatch.lake import Lake
+from minerwatch.publish import MARTS, published_path
+from minerwatch.settings import load
 
 MONTH = dt.date(2024, 6, 1)
 
@@ -198,7 +206,10 @@ def test_the_shipped_example_file_parses():
 
 def test_report_is_self_contained_and_shows_headline_claims_and_sources(tmp_path, con):
     results = claims.check(claims.load(_write(tmp_path, CLAIMS)), con)
-    html = report.render(report.gather(con, MONTH), results, tmp_path / "claims.yml", sample=True)
+    docs = DocsSite(path="published/docs/index.html", lake_url=None, seconds=8.0)
+    html = report.render(
+        report.gather(con, MONTH), results, tmp_path / "claims.yml", sample=True, docs=docs
+    )
     assert "June 2024" in html and "$49.7 bn" in html and "$52,964" in html
     assert "65.0 %" in html and "129.9 %" in html and "BITF" in html and "-4.2 %" in html
     assert "SAMPLE DATA" in html
@@ -209,8 +220,12 @@ def test_report_is_self_contained_and_shows_headline_claims_and_sources(tmp_path
     assert "72.0 %" in html and "halving-aware 129.9 %" in html  # both four-year ratios
     assert "contradicted" in html and "supported" in html and "not enough data" in html
     # nothing fetched when opened: no scripts, external stylesheets, images or fonts
-    for needle in ("<script", "<link", "src=", "href=", "url(", "@import"):
+    for needle in ("<script", "<link", "src=", "url(", "@import"):
         assert needle not in html, needle
+    # and exactly one link, relative, to the dbt docs site published beside the report (a
+    # link is followed only when clicked; nothing points to another host)
+    assert html.count("href=") == 1
+    assert re.findall(r'<a href="([^"]*)">', html) == ["../docs/index.html"]
 
 
 def test_report_without_market_data_says_so(con):
@@ -247,3 +262,146 @@ def test_coverage_banner_when_a_member_is_missing(con):
     html = report.render(report.gather(con, MONTH))
     assert "Coverage: 13 of 14 members" in html and "SDIG (no prices from the source)" in html
     assert "Combined market cap (13 of 14 members)" in html
+
+
+# -- the data-quality section and the docs site ---------------------------------------------
+RUN = dt.date(2024, 6, 29)
+
+
+def _gx_result(suite: str, outcomes: list[tuple[str, str | None, bool]]) -> dict:
+    """A validation result as publish.audit keeps it (GX 1.x to_json_dict, stable fields)."""
+    results = [
+        {
+            "success": ok,
+            "expectation_config": {
+                "type": kind,
+                "kwargs": {"column": column} if column else {},
+                "meta": {"reason": "test"},
+            },
+            "result": {},
+        }
+        for kind, column, ok in outcomes
+    ]
+    passed = sum(ok for _, _, ok in outcomes)
+    return {
+        "success": passed == len(outcomes),
+        "suite_name": suite,
+        "results": results,
+        "statistics": {
+            "evaluated_expectations": len(outcomes),
+            "successful_expectations": passed,
+            "unsuccessful_expectations": len(outcomes) - passed,
+            "success_percent": 100.0 * passed / len(outcomes),
+        },
+        "meta": {},
+    }
+
+
+def _audited_lake(env) -> Lake:
+    """Audit results for every mart but the last; one failing expectation; one quarantine."""
+    lake = Lake(load())
+    marts = list(MARTS)
+    for table in marts[:-1]:
+        outcomes = [("expect_table_row_count_to_be_between", None, True)]
+        if table == "fct_network_daily":
+            outcomes += [
+                ("expect_column_values_to_be_between", "hashrate_ehs", False),
+                ("expect_column_values_to_not_be_null", "date_day", True),
+            ]
+        lake.replace(
+            report.audit_key(table, RUN), json.dumps(_gx_result(f"mart_{table}", outcomes)).encode()
+        )
+    lake.replace(  # another date's audit is not this run's
+        report.audit_key(marts[-1], dt.date(2024, 6, 28)),
+        json.dumps(_gx_result("x", [("expect_x", None, True)])).encode(),
+    )
+    import pandas as pd
+
+    lake.quarantine("market", "prices_daily", RUN, pd.DataFrame({"v": [-1.0]}), {}, [])
+    lake.quarantine("market", "prices_daily", "2024-06-28", pd.DataFrame({"v": [-2.0]}), {}, [])
+    return lake
+
+
+def test_data_quality_section_lists_each_marts_audit_for_the_run(env, con):
+    quality = report.quality_summary(_audited_lake(env), RUN)
+    rows = {m["table"]: m for m in quality["marts"]}
+    assert list(rows) == list(MARTS)
+    assert rows["fct_network_daily"]["evaluated"] == 3 and rows["fct_network_daily"]["passed"] == 2
+    assert not rows[list(MARTS)[-1]]["found"]
+    assert (
+        len(quality["quarantined"]) == 1 and "logical_date=2024-06-29" in quality["quarantined"][0]
+    )
+
+    data = report.gather(con, MONTH)
+    data["quality"] = quality
+    html = report.render(data, generated_for=RUN)
+    section = html.split("<h2>Data quality</h2>", 1)[1].split("<h2>", 1)[0]
+    n = len(MARTS) - 1
+    assert f"{n + 1} of {n + 2} expectations passed on {n} of {n + 1} marts" in section
+    assert "failed: expect_column_values_to_be_between on hashrate_ehs" in section
+    assert "no audit result for this date" in section
+    assert "Batches quarantined for 2024-06-29: 1 — quarantine/market/prices_daily/" in section
+    assert "audit/&lt;mart&gt;/logical_date=2024-06-29/validation_result.json" in section
+    # GX's own Data Docs need CDNs: said, and why they are not published
+    assert "Data Docs are not published" in section and "unusable offline" in section
+    assert html.count("Source:") == 7  # the figures' footnotes are unchanged
+
+
+def _published_warehouse(con, settings) -> None:
+    target = published_path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"attach '{target}' as pub")
+    con.execute("copy from database memory to pub")
+    con.execute("detach pub")
+
+
+def test_build_publishes_the_docs_site_and_links_it(env, con, monkeypatch):
+    settings = load()
+    _published_warehouse(con, settings)
+    _audited_lake(env)
+    calls = []
+
+    def fake_dbt(args, docs_settings):  # stands in for dbt: writes what `--static` writes
+        calls.append((args, docs_settings.warehouse))
+        target = Path(args[args.index("--target-path") + 1])
+        target.mkdir(parents=True)
+        (target / "static_index.html").write_text(
+            '<html>dbt docs "send_anonymous_usage_stats": false</html>'
+        )
+
+    monkeypatch.setattr("minerwatch.warehouse.run_dbt", fake_dbt)
+    out = report.build(RUN, settings)
+    ((args, copy),) = calls
+    assert args[:4] == ["--no-send-anonymous-usage-stats", "docs", "generate", "--static"]
+    assert copy != settings.warehouse and copy != published_path(settings)  # a private copy
+    assert out["docs"]["error"] is None and out["docs"]["size_bytes"] > 0
+    docs = env / "published" / "docs" / "index.html"
+    assert stat.S_IMODE(docs.stat().st_mode) == 0o644
+    assert Lake(settings).read_bytes("reports/docs/index.html") == docs.read_bytes()
+    page = env / "published" / "reports" / "minerwatch-2024-06.html"
+    assert stat.S_IMODE(page.stat().st_mode) == 0o644
+    html = page.read_text()
+    assert 'href="../docs/index.html"' in html  # resolves from published/reports/ ...
+    assert (page.parent / "../docs/index.html").resolve() == docs.resolve()
+    # ... and from the lake's reports/month=YYYY-MM/report.html
+    assert Lake(settings).exists("reports/month=2024-06/report.html")
+    assert "<h2>Data quality</h2>" in html and "failed: expect_column_values" in html
+
+
+def test_build_writes_the_report_when_the_docs_site_fails(env, con, monkeypatch, caplog):
+    settings = load()
+    _published_warehouse(con, settings)
+
+    def failing_dbt(args, docs_settings):
+        raise MinerwatchError("dbt docs generate --static failed (exit 2) on warehouse x:\nboom")
+
+    monkeypatch.setattr("minerwatch.warehouse.run_dbt", failing_dbt)
+    with caplog.at_level("WARNING"):
+        out = report.build(RUN, settings)
+    assert "dbt docs generate --static failed (exit 2)" in out["docs"]["error"]
+    html = (env / "published" / "reports" / "minerwatch-2024-06.html").read_text()
+    assert "The dbt docs site could not be generated for this build: dbt docs generate" in html
+    assert "boom" in html and "href=" not in html  # no link to a page that was not written
+    assert "dbt docs site could not be generated" in caplog.text
+    assert not (env / "published" / "docs" / "index.html").exists()
+    assert "No audit result was found for the run of 2024-06-29." in html

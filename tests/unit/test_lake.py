@@ -1,5 +1,7 @@
 import datetime as dt
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -72,3 +74,106 @@ def test_quarantine_keeps_batch_and_result(lake):
     assert prefix.startswith("quarantine/src/ds/logical_date=2024-01-01/")
     assert json.loads(lake.read_bytes(f"{prefix}/validation_result.json")) == {"success": False}
     assert lake.read_parquet(f"{prefix}/batch.parquet")["v"].tolist() == [-1.0]
+
+
+def _race(writers):
+    """Run the callables at once (lined up on a barrier); return their results in order."""
+    barrier = threading.Barrier(len(writers))
+
+    def go(fn):
+        barrier.wait()
+        return fn()
+
+    with ThreadPoolExecutor(len(writers)) as pool:
+        return list(pool.map(go, writers))
+
+
+def test_concurrent_creates_of_one_key_have_exactly_one_winner(lake):
+    for round_ in range(5):
+        key = f"raw/src/ds/ingest_date=2024-01-02/race-{round_}.json"
+        bodies = [f"writer {i}".encode() for i in range(6)]
+        won = _race([lambda b=b, k=key: lake.create(k, b) for b in bodies])
+        assert won.count(True) == 1, won
+        assert lake.read_bytes(key) == bodies[won.index(True)]  # the winner's bytes, whole
+        assert lake.list("raw/src/ds") == sorted(lake.list("raw/src/ds"))  # no temp file left
+        assert not any(".tmp-" in k for k in lake.list("raw"))
+
+
+def test_a_refetch_never_replaces_the_sidecar(lake):
+    first = lake.put_raw("src", "ds", "2024-01-02", b"[1]", {"url": "http://first"})
+    lake.delete(first.key)  # as if a crash had left the sidecar without its body
+    again = lake.put_raw("src", "ds", "2024-01-02", b"[1]", {"url": "http://second"})
+    assert again.created and lake.read_bytes(again.key) == b"[1]"
+    assert lake.raw_sidecar(again.key)["url"] == "http://first"  # write-once, as the body
+
+
+class _FakeS3:
+    """Stands in for s3fs: records calls, fails conditional PUTs as told."""
+
+    def __init__(self, failures=()):
+        self.failures = list(failures)
+        self.calls = []
+
+    def exists(self, path):  # pragma: no cover - must not be called for a write-once put
+        raise AssertionError("write-once on S3 must not check then put")
+
+    def pipe_file(self, path, data, mode="overwrite"):
+        self.calls.append((path, data, mode))
+        if self.failures:
+            raise self.failures.pop(0)
+
+
+def _s3_error(code: str, status: int, condition: str | None = None):
+    """The exception s3fs raises for a failed PUT (translated from botocore's ClientError)."""
+    from botocore.exceptions import ClientError
+    from s3fs.errors import translate_boto_error
+
+    error = {"Code": code, "Message": "At least one of the pre-conditions did not hold"}
+    if condition:
+        error["Condition"] = condition
+    return translate_boto_error(
+        ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject")
+    )
+
+
+def _s3_lake(lake, fake):
+    lake.local, lake.fs, lake.root = False, fake, "s3://bucket/lake"
+    return lake
+
+
+def test_s3_write_once_is_a_conditional_put_not_check_then_put(lake):
+    fake = _FakeS3()
+    assert _s3_lake(lake, fake).create("raw/a.json", b"x") is True
+    assert fake.calls == [("s3://bucket/lake/raw/a.json", b"x", "create")]  # If-None-Match: *
+    lake.replace("staged/b.parquet", b"y")
+    assert fake.calls[-1][2] == "overwrite"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        # SeaweedFS: 412 PreconditionFailed without naming the condition -> s3fs OSError(EINVAL)
+        lambda: _s3_error("PreconditionFailed", 412),
+        # AWS names it: s3fs raises FileExistsError
+        lambda: _s3_error("PreconditionFailed", 412, condition="If-None-Match"),
+    ],
+    ids=["seaweedfs-412", "aws-412"],
+)
+def test_s3_create_of_an_existing_key_is_not_created(lake, error):
+    fake = _FakeS3([error()])
+    assert _s3_lake(lake, fake).create("raw/a.json", b"x") is False
+    assert len(fake.calls) == 1
+
+
+def test_s3_create_retries_a_conditional_conflict_then_meets_the_winner(lake, monkeypatch):
+    monkeypatch.setattr("minerwatch.lake.time.sleep", lambda s: None)
+    conflict = _s3_error("ConditionalRequestConflict", 409)
+    fake = _FakeS3([conflict, _s3_error("PreconditionFailed", 412)])
+    assert _s3_lake(lake, fake).create("raw/a.json", b"x") is False
+    assert [c[2] for c in fake.calls] == ["create", "create"]
+
+
+def test_s3_create_raises_other_errors(lake):
+    fake = _FakeS3([_s3_error("AccessDenied", 403)])
+    with pytest.raises(PermissionError):
+        _s3_lake(lake, fake).create("raw/a.json", b"x")
