@@ -1,4 +1,4 @@
-"""Airflow plugin registrations only (STYLE.md): template macros for the lake and warehouse.
+"""Airflow plugin registrations only: template macros for the lake and warehouse.
 
 In a templated field: ``{{ macros.minerwatch_plugin.lake_url() }}`` or
 ``{{ macros.minerwatch_plugin.warehouse_path() }}``. Logic stays in the ``minerwatch`` package.

@@ -24,7 +24,7 @@ such a claim is "not enough data", with the partial value and the missing member
 explanation, never compared as if it were whole. ``group_size:`` states how many companies the
 claim is about ("the 14 miners"); a warehouse tracking another number cannot check it either.
 
-Identifiers are checked against the warehouse's own catalog and the contract of DESIGN.md §6
+Identifiers are checked against the warehouse's own catalog and the marts' contract (dbt_project/models/marts/*.yml)
 (never pasted from the file into SQL); values are bound parameters. A contract column the
 warehouse does not have yet makes its claim "not enough data", not the file unreadable. Units are
 the warehouse's: ``_pct`` columns are percentages, shares and ratios are fractions.
@@ -51,7 +51,7 @@ CLAIM_TABLES: dict[str, tuple[str, bool]] = {
 }
 SUPPORTED, CONTRADICTED, NOT_ENOUGH = "supported", "contradicted", "not enough data"
 
-# The columns DESIGN.md §6 promises for the claimable marts.
+# The columns the marts' contract promises for the claimable marts.
 CONTRACT: dict[str, frozenset[str]] = {
     "fct_network_daily": frozenset(
         "date_day block_height block_count hashrate_ehs hashrate_ehs_7d difficulty subsidy_btc "
@@ -510,7 +510,7 @@ class _Checker:
     # one figure over one window ----------------------------------------------------------------
     def point(self, claim: Claim, table: str, column: str, ticker: str | None, w: _Window):
         if column not in self.catalog.get(table, set()):
-            return _Point(problem=f"{table}.{column} is not in this warehouse yet (DESIGN.md §6)")
+            return _Point(problem=f"{table}.{column} is not in this warehouse yet (a contract column)")
         grain, _ = CLAIM_TABLES[table]
         where_ticker = " and ticker = ?" if ticker else ""
         extra = [ticker] if ticker else []

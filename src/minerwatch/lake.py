@@ -1,4 +1,4 @@
-"""The object-storage lake (DESIGN.md §5): ``file://`` or ``s3://`` behind one interface.
+"""The object-storage lake (layout: docs/methodology.md): ``file://`` or ``s3://`` behind one interface.
 
 - ``raw/<source>/<dataset>/ingest_date=YYYY-MM-DD/<sha256>.json`` (+ ``<sha256>.meta.json``)
   is write-once: an existing key is never overwritten, so a re-fetch of the same bytes is a no-op.
