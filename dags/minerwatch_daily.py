@@ -17,9 +17,16 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
 RAW_COINMETRICS = Asset("minerwatch://lake/raw/coinmetrics/btc_asset_metrics")
+RAW_COINMETRICS_CSV = Asset("minerwatch://lake/raw/coinmetrics/btc_csv")  # API refused: fallback
 RAW_MEMPOOL = Asset("minerwatch://lake/raw/mempool/difficulty_adjustments")
+RAW_MEMPOOL_HASHRATE = Asset("minerwatch://lake/raw/mempool/hashrate_daily")
+RAW_MEMPOOL_POOL_SHARES = Asset("minerwatch://lake/raw/mempool/pool_shares_weekly")
+RAW_MEMPOOL_POOL_BLOCKS = Asset("minerwatch://lake/raw/mempool/pool_blocks")
 STAGED_COINMETRICS = Asset("minerwatch://lake/staged/coinmetrics/btc_asset_metrics")
 STAGED_MEMPOOL = Asset("minerwatch://lake/staged/mempool/difficulty_adjustments")
+STAGED_MEMPOOL_HASHRATE = Asset("minerwatch://lake/staged/mempool/hashrate_daily")
+STAGED_MEMPOOL_POOLS = Asset("minerwatch://lake/staged/mempool/pool_shares_weekly")
+STAGED_MEMPOOL_POOL_BLOCKS = Asset("minerwatch://lake/staged/mempool/pool_blocks")
 RAW_PRICES = Asset("minerwatch://lake/raw/market/prices_daily")
 STAGED_PRICES = Asset("minerwatch://lake/staged/market/prices_daily")
 RAW_SEC = Asset("minerwatch://lake/raw/sec")
@@ -50,7 +57,7 @@ SEC_POOL = "sec_api"  # with the per-process limiter, keeps all SEC calls under 
     doc_md=__doc__,
 )
 def minerwatch_daily():
-    @task(outlets=[RAW_COINMETRICS], **NETWORK_RETRIES)
+    @task(outlets=[RAW_COINMETRICS, RAW_COINMETRICS_CSV], **NETWORK_RETRIES)
     def extract_coinmetrics(logical_date=None) -> list[str]:
         from minerwatch import pipeline, tasks
 
@@ -73,6 +80,30 @@ def minerwatch_daily():
         from minerwatch import pipeline, tasks
 
         return tasks.run(pipeline.stage_mempool_difficulty, logical_date, raw_keys)
+
+    @task(outlets=[RAW_MEMPOOL_HASHRATE], **NETWORK_RETRIES)
+    def extract_mempool_hashrate(logical_date=None) -> dict:
+        from minerwatch import pipeline, tasks
+
+        return tasks.run(pipeline.extract_mempool_hashrate, logical_date)
+
+    @task(outlets=[STAGED_MEMPOOL_HASHRATE])
+    def stage_mempool_hashrate(batch: dict, logical_date=None) -> str | None:
+        from minerwatch import pipeline, tasks
+
+        return tasks.run(pipeline.stage_mempool_hashrate, logical_date, batch)
+
+    @task(outlets=[RAW_MEMPOOL_POOL_SHARES, RAW_MEMPOOL_POOL_BLOCKS], **NETWORK_RETRIES)
+    def extract_mempool_pools(logical_date=None) -> dict:
+        from minerwatch import pipeline, tasks
+
+        return tasks.run(pipeline.extract_mempool_pools, logical_date)
+
+    @task(outlets=[STAGED_MEMPOOL_POOLS, STAGED_MEMPOOL_POOL_BLOCKS])
+    def stage_mempool_pools(batch: dict, logical_date=None) -> list[str]:
+        from minerwatch import pipeline, tasks
+
+        return tasks.run(pipeline.stage_mempool_pools, logical_date, batch)
 
     @task
     def price_tickers(logical_date=None) -> list[str]:
@@ -171,6 +202,8 @@ def minerwatch_daily():
 
     staged_cm = stage_coinmetrics(extract_coinmetrics())
     staged_mp = stage_mempool_difficulty(extract_mempool_difficulty())
+    staged_hashrate = stage_mempool_hashrate(extract_mempool_hashrate())
+    staged_pools = stage_mempool_pools(extract_mempool_pools())
     staged_prices = stage_prices(extract_prices.expand(ticker=price_tickers()))
     ciks = check_sec_ciks(extract_sec_company_tickers())
     staged_sec = stage_sec(extract_sec_company.expand(cik=ciks))
@@ -178,7 +211,15 @@ def minerwatch_daily():
     staged_sec >> production  # discovery reads the filings list staged_sec writes
     staged_production = stage_production_updates(production)
     build = dbt_build()
-    staged = [staged_cm, staged_mp, staged_prices, staged_sec, staged_production]
+    staged = [
+        staged_cm,
+        staged_mp,
+        staged_hashrate,
+        staged_pools,
+        staged_prices,
+        staged_sec,
+        staged_production,
+    ]
     published = staged >> build >> audit_marts() >> publish_marts()
     published >> [monthly_report(), headline()]
 

@@ -31,6 +31,7 @@ MARTS: dict[str, tuple[list[str], str | None]] = {
     "fct_miner_performance_monthly": (["month_start", "ticker"], "month_start"),
     "fct_miner_hashrate_monthly": (["month_start", "ticker"], "month_start"),
     "fct_sector_monthly": (["month_start"], "month_start"),
+    "fct_pool_share_monthly": (["month_start", "pool_slug"], "month_start"),
 }
 
 
@@ -60,7 +61,14 @@ def audit_frame(table: str, df, day: dt.date):
             "float64"
         )
     if table == "fct_network_daily":
+        from minerwatch.quality import reconcile
+
         out["block_height_step"] = out["block_height"].diff().astype("float64")
+        # the two hash-rate sources over 30-day means; beyond the tolerance: a loud warning
+        out["hashrate_divergence_30d"] = reconcile.divergence_column(out)
+        reconcile.warn_hashrate_divergence(out)
+    if table == "fct_pool_share_monthly":
+        out["month_share_total"] = out.groupby("month_start")["block_share"].transform("sum")
     if table == "fct_miner_market_daily":
         lag = pd.to_datetime(out["shares_filed_date"]) - pd.to_datetime(out["date_day"])
         out["shares_lookahead_days"] = lag.dt.days.astype("float64")

@@ -4,12 +4,27 @@ Extract code runs unchanged against it; only the base URLs differ. A recording d
 
     coinmetrics/btc.csv                   Coin Metrics data-CSV layout (time + metric columns)
     mempool/difficulty-adjustments.json   mempool.space response body
+    mempool/hashrate-all.json             /api/v1/mining/hashrate/all body (optional)
+    mempool/hashrate-pools-all.json       /api/v1/mining/hashrate/pools/all body (optional)
+    mempool/pools-<period>.json           /api/v1/mining/pools/<period> body (optional)
 
 and the server answers, honouring the parameters that matter:
 
     GET /v4/timeseries/asset-metrics?assets=btc&metrics=..&start_time=..&end_time=..
         &page_size=..&next_page_token=..      JSON pages with next_page_token / next_page_url
+    GET /coinmetrics-data/csv/btc.csv         the recording's CSV as it is (Coin Metrics'
+                                              published file; the fallback when the API refuses)
     GET /api/v1/mining/difficulty-adjustments
+    GET /api/v1/mining/hashrate/<period>       the entries of hashrate-all.json (and its
+    GET /api/v1/mining/hashrate/pools/<period> difficulty list) within <period> of its newest
+                                              entry, as the source filters relative to its NOW
+                                              (24h, 3d, 1w, 1m, 3m, 6m, 1y, 2y, 3y; else all)
+    GET /api/v1/mining/pools/<period>         pools-<period>.json as it is
+
+A mempool path whose recording file is absent answers 404 (as a mirror without the mining API
+would): the pipeline lands that answer and goes on without the second source. Responses carry
+an HTTP ``Date`` from ``clock`` (default: the real time), so a test can say when the source
+answered (the pools' block-count window ends then).
 
 Every request is recorded in ``server.requests`` (path and query, secrets redacted) so tests can
 check what was asked. ``set_fault`` injects failures for the next N requests on a path.
@@ -18,13 +33,16 @@ check what was asked. ``set_fault`` injects failures for the next N requests on 
 from __future__ import annotations
 
 import base64
+import calendar
 import csv
 import datetime as dt
+import email.utils
 import json
 import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +56,13 @@ log = logging.getLogger(__name__)
 
 CM_PREFIX = "/v4"
 MEMPOOL_PREFIX = "/api"
+CM_CSV_PATH = "/coinmetrics-data/csv/btc.csv"
+# mempool's periods (backend Common.getSqlInterval); anything else means the whole history
+PERIOD_SPANS = {
+    "24h": ("days", 1), "3d": ("days", 3), "1w": ("days", 7), "1m": ("months", 1),
+    "3m": ("months", 3), "6m": ("months", 6), "1y": ("months", 12), "2y": ("months", 24),
+    "3y": ("months", 36), "4y": ("months", 48),
+}  # fmt: skip
 CM_DEFAULT_PAGE_SIZE = 100
 CM_MAX_PAGE_SIZE = 10_000
 
@@ -65,6 +90,21 @@ def _parse_time(value: str) -> dt.date:
     return dt.date.fromisoformat(value[:10])
 
 
+def period_start(newest: int, period: str) -> int | None:
+    """``DATE_SUB(newest, INTERVAL period)`` in Unix seconds; None for the whole history."""
+    span = PERIOD_SPANS.get(period)
+    if span is None:
+        return None
+    unit, n = span
+    when = dt.datetime.fromtimestamp(newest, tz=dt.UTC)
+    if unit == "days":
+        return int((when - dt.timedelta(days=n)).timestamp())
+    months = when.year * 12 + when.month - 1 - n
+    year, month = divmod(months, 12)
+    day = min(when.day, calendar.monthrange(year, month + 1)[1])
+    return int(when.replace(year=year, month=month + 1, day=day).timestamp())
+
+
 class Recording:
     """The data behind the server, loaded once."""
 
@@ -80,6 +120,8 @@ class Recording:
                 self.cm_rows = sorted(reader, key=lambda r: r["time"])
         mp = self.directory / "mempool" / "difficulty-adjustments.json"
         self.difficulty_body = mp.read_bytes() if mp.exists() else None
+        self.cm_csv_path = cm if cm.exists() else None
+        self._mempool: dict[str, Any] = {}
         self.splits: dict[str, list[tuple[dt.date, int, int]]] = {}
         splits = self.directory / "yahoo" / "splits.csv"
         if splits.exists():
@@ -112,14 +154,29 @@ class Recording:
                 f *= num / den
         return f
 
+    def mempool_file(self, name: str) -> bytes | None:
+        """A mempool recording file's bytes (None when absent), read once."""
+        if name not in self._mempool:
+            path = self.directory / "mempool" / name
+            ok = re.fullmatch(r"[a-z0-9-]+\.json", name) is not None and path.is_file()
+            self._mempool[name] = path.read_bytes() if ok else None
+        return self._mempool[name]
+
     def sec_file(self, relative: str) -> bytes | None:
         path = self.directory / "sec" / relative
         return path.read_bytes() if path.is_file() else None
 
 
 class ReplayServer:
-    def __init__(self, recording_dir: Path, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        recording_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] | None = None,
+    ):
         self.recording = Recording(recording_dir)
+        self.clock = clock or time.time
         self.requests: list[str] = []
         self.sec_request_times: list[float] = []
         self.faults: dict[str, list[Fault]] = {}
@@ -131,6 +188,11 @@ class ReplayServer:
 
             def log_message(self, fmt, *args):  # quiet; requests are kept in server.requests
                 log.debug("replay: " + fmt, *args)
+
+            def date_time_string(self, timestamp=None):  # the Date header, from server.clock
+                return email.utils.formatdate(
+                    server.clock() if timestamp is None else timestamp, usegmt=True
+                )
 
             def do_GET(self):  # noqa: N802 (http.server API)
                 server._handle(self)
@@ -157,6 +219,7 @@ class ReplayServer:
         """The settings that point the pipeline at this server."""
         return {
             "MINERWATCH_COINMETRICS_URL": self.coinmetrics_url,
+            "MINERWATCH_COINMETRICS_CSV_URL": self.base_url + CM_CSV_PATH,
             "MINERWATCH_MEMPOOL_URL": self.mempool_url,
             "MINERWATCH_YAHOO_URL": self.base_url,
             "MINERWATCH_FMP_URL": self.base_url,
@@ -247,14 +310,56 @@ class ReplayServer:
         if parts.path == CM_PREFIX + "/timeseries/asset-metrics":
             status, doc = self._asset_metrics(query)
             self._send(h, status, json.dumps(doc).encode(), "application/json")
+        elif parts.path == CM_CSV_PATH:
+            csv_path = self.recording.cm_csv_path
+            if csv_path is None:
+                self._send(h, 404, b"404: Not Found", "text/plain; charset=utf-8")
+            else:
+                self._send(h, 200, csv_path.read_bytes(), "text/plain; charset=utf-8")
         elif parts.path == MEMPOOL_PREFIX + "/v1/mining/difficulty-adjustments":
             body = self.recording.difficulty_body
             if body is None:
                 self._send(h, 404, b"Not found", "text/plain")
             else:
                 self._send(h, 200, body, "application/json")
+        elif m := re.fullmatch(MEMPOOL_PREFIX + r"/v1/mining/hashrate/pools/([a-z0-9]+)", path):
+            self._send_mempool(h, self._pool_shares(m.group(1)))
+        elif m := re.fullmatch(MEMPOOL_PREFIX + r"/v1/mining/hashrate/([a-z0-9]+)", path):
+            self._send_mempool(h, self._hashrate(m.group(1)))
+        elif m := re.fullmatch(MEMPOOL_PREFIX + r"/v1/mining/pools/([a-z0-9]+)", path):
+            self._send_mempool(h, self.recording.mempool_file(f"pools-{m.group(1)}.json"))
         else:
             self._send(h, 404, b'{"error": "no such path in this recording"}', "application/json")
+
+    def _send_mempool(self, h, body: bytes | None) -> None:
+        if body is None:  # what mempool's express app answers for a route it does not have
+            self._send(h, 404, b"Not found", "text/plain")
+        else:
+            self._send(h, 200, body, "application/json; charset=utf-8")
+
+    # -- mempool.space -----------------------------------------------------------------------
+    def _hashrate(self, period: str) -> bytes | None:
+        body = self.recording.mempool_file("hashrate-all.json")
+        if body is None or period not in PERIOD_SPANS:  # "all": the recording's bytes
+            return body
+        doc = json.loads(body)
+        rates = doc.get("hashrates") or []
+        if not rates:
+            return body
+        cutoff = period_start(max(r["timestamp"] for r in rates), period)
+        doc["hashrates"] = [r for r in rates if r["timestamp"] >= cutoff]
+        doc["difficulty"] = [d for d in doc.get("difficulty") or [] if d.get("time", 0) >= cutoff]
+        return json.dumps(doc).encode()
+
+    def _pool_shares(self, period: str) -> bytes | None:
+        body = self.recording.mempool_file("hashrate-pools-all.json")
+        if body is None or period not in PERIOD_SPANS:
+            return body
+        weeks = json.loads(body)
+        if not weeks:
+            return body
+        cutoff = period_start(max(w["timestamp"] for w in weeks), period)
+        return json.dumps([w for w in weeks if w["timestamp"] >= cutoff]).encode()
 
     @staticmethod
     def _send(h, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None):

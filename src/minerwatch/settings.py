@@ -15,6 +15,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 GENESIS_DATE = dt.date(2009, 1, 3)
+# Coin Metrics' published daily file (GitHub coinmetrics/data, csv/btc.csv): the fallback when
+# the community API refuses access (HTTP 401/403, e.g. a key is wanted). Same metrics, same days.
+COINMETRICS_CSV_URL = "https://raw.githubusercontent.com/coinmetrics/data/master/csv/btc.csv"
 
 
 class SettingsError(ValueError):
@@ -109,6 +112,7 @@ class Settings:
     sec_rate_scope: str = "machine"
     sec_rate_state_file: Path = Path(tempfile.gettempdir()) / "minerwatch-sec-rate.state"
     min_coverage: float = 0.75
+    coinmetrics_csv_url: str = COINMETRICS_CSV_URL
 
     @property
     def lake_root(self) -> str:
@@ -213,6 +217,18 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             f"MINERWATCH_MIN_COVERAGE={coverage!r}: expected a fraction 0..1 (the share of the "
             "tracked miners that must have a market cap for a day to be published)"
         ) from None
+    csv_url = env.get("MINERWATCH_COINMETRICS_CSV_URL", "").strip() or COINMETRICS_CSV_URL
+    parsed_csv = urlparse(csv_url)
+    if (
+        parsed_csv.scheme not in ("http", "https")
+        or not parsed_csv.netloc
+        or not parsed_csv.path.strip("/")
+    ):
+        raise SettingsError(
+            f"MINERWATCH_COINMETRICS_CSV_URL={csv_url!r} is not an http(s) URL of a file; expected "
+            f"e.g. {COINMETRICS_CSV_URL!r} (Coin Metrics' published daily CSV, taken when the "
+            "community API refuses access with HTTP 401/403)"
+        )
     state = env.get("MINERWATCH_SEC_RATE_STATE", "").strip()
     rate_state = Path(state) if state else Path(tempfile.gettempdir()) / "minerwatch-sec-rate.state"
     return Settings(
@@ -242,6 +258,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sec_rate_scope=scope,
         sec_rate_state_file=rate_state,
         min_coverage=min_coverage,
+        coinmetrics_csv_url=csv_url,
     )
 
 

@@ -1,6 +1,9 @@
 {#- One row per UTC day since the genesis block (DESIGN.md §6–7). Heights follow Coin Metrics'
     own bucketing: BlkCnt leaves the genesis block out, so the height of the day's last block is
-    the running sum of BlkCnt. Subsidies come from heights through the halving schedule. -#}
+    the running sum of BlkCnt. Subsidies come from heights through the halving schedule. The
+    second source's hash rate (mempool.space) sits beside Coin Metrics' on the day its bucket
+    covers; `source` says where the row's values came from (Coin Metrics' API or its published
+    CSV, told apart by the raw object's dataset). -#}
 with
 
 network_days as (
@@ -12,6 +15,12 @@ network_days as (
 difficulty_adjustments as (
 
     select * from {{ ref('int_difficulty_adjustments_deduplicated') }}
+
+),
+
+mempool_hashrate_days as (
+
+    select * from {{ ref('int_mempool_hashrate_days_deduplicated') }}
 
 ),
 
@@ -58,6 +67,23 @@ with_difficulty as (
 
 ),
 
+with_mempool as (
+
+    select
+        with_difficulty.*,
+        mempool_hashrate_days.hashrate_ehs as hashrate_ehs_mempool,
+        mempool_hashrate_days.raw_key as hashrate_mempool_raw_key,
+        case
+            when with_difficulty.raw_key like '%/coinmetrics/btc_csv/%' then 'coinmetrics:csv'
+            else 'coinmetrics:api'
+        end as network_source,
+
+    from with_difficulty
+    left join mempool_hashrate_days
+        on with_difficulty.date_day = mempool_hashrate_days.date_day
+
+),
+
 final as (
 
     select
@@ -81,11 +107,18 @@ final as (
             as hashprice_subsidy_usd_per_ehs_day,
         four_year_reward_flat_btc,
         four_year_reward_flat_btc * price_usd as four_year_reward_flat_usd,
-        'coinmetrics:btc_asset_metrics; mempool:difficulty_adjustments' as source,
+        hashrate_ehs_mempool,
+        concat_ws(
+            '; ',
+            network_source,
+            case when difficulty_raw_key is not null then 'mempool:difficulty_adjustments' end,
+            case when hashrate_mempool_raw_key is not null then 'mempool:hashrate' end
+        ) as source,
         raw_key,
         difficulty_raw_key,
+        hashrate_mempool_raw_key,
 
-    from with_difficulty
+    from with_mempool
 
 )
 

@@ -1,13 +1,23 @@
-"""Coin Metrics community API v4, ``timeseries/asset-metrics`` for btc, daily.
+"""Coin Metrics community API v4, ``timeseries/asset-metrics`` for btc, daily — and its
+fallback, Coin Metrics' published daily CSV (GitHub coinmetrics/data ``csv/btc.csv``).
 
 The extract lands every page's exact bytes in the lake (write-once), following
 ``next_page_url``; the parse turns landed pages into one typed frame. Both reject a
 malformed or unexpected body with an error naming the URL and the problem.
+
+When the API refuses access (HTTP 401/403: users report 401 without a key), it raises
+:class:`AccessRefused`; the pipeline then takes the CSV (``extract_csv``), lands it write-once
+under its own dataset (``raw/coinmetrics/btc_csv/``) and parses the same six metrics for the
+same window. Transient errors (429, 5xx, timeouts) are retried as before, never a reason to
+fall back. Which one a staged row came from is ``provider_of(raw_key)``: ``coinmetrics:api``
+or ``coinmetrics:csv``.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import logging
 import math
@@ -28,6 +38,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "coinmetrics"
 DATASET = "btc_asset_metrics"
+CSV_DATASET = "btc_csv"  # the published CSV, landed when the API refuses access
+REFUSED_STATUS = frozenset({401, 403})
 ASSET = "btc"
 METRICS = ("PriceUSD", "HashRate", "SplyCur", "IssTotNtv", "FeeTotNtv", "BlkCnt")
 PAGE_SIZE = 10_000
@@ -103,6 +115,20 @@ def _redact_secret(body: bytes, secret: str | None) -> tuple[bytes, list[str]]:
     return out, (["api_key"] if out != body else [])
 
 
+class AccessRefused(SourceError):
+    """The community API refused access (HTTP 401/403): definitive for this run, not retried;
+    the pipeline falls back to the published CSV."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+def provider_of(raw_key: str) -> str:
+    """``coinmetrics:csv`` for a row parsed from the published CSV, else ``coinmetrics:api``."""
+    return "coinmetrics:csv" if f"/{CSV_DATASET}/" in raw_key else "coinmetrics:api"
+
+
 def _same_origin(a: str, b: str) -> bool:
     pa, pb = urlsplit(a), urlsplit(b)
     return (pa.scheme, pa.netloc) == (pb.scheme, pb.netloc)
@@ -136,7 +162,15 @@ def extract(
         page += 1
         if page > MAX_PAGES:
             raise SourceError(f"Coin Metrics paging did not end after {MAX_PAGES} pages at {base}")
-        resp = client.get(url, params=params)
+        resp = client.get(url, params=params, accept={200, *REFUSED_STATUS})
+        if resp.status in REFUSED_STATUS:
+            raise AccessRefused(
+                f"GET {resp.url} returned HTTP {resp.status}: the Coin Metrics community API "
+                "refused access; check the API key setting (MINERWATCH_COINMETRICS_API_KEY: "
+                "wrong, or wanted) — the daily run falls back to the published CSV "
+                f"(MINERWATCH_COINMETRICS_CSV_URL). Body starts: {resp.body[:200]!r}",
+                resp.status,
+            )
         doc = parse_page(resp.body, resp.url)
         # Coin Metrics echoes the API key inside next_page_url: the landed bytes are the
         # response with the key's value replaced, so no secret ever reaches the lake.
@@ -202,17 +236,21 @@ COLUMNS = {
 
 
 def to_frame(pages: list[tuple[str, bytes]]) -> pd.DataFrame:
-    """Typed rows of landed pages ``[(raw_key, body), ...]``.
+    """Typed rows of landed API pages ``[(raw_key, body), ...]``.
 
     Columns: date_day (date), the metrics as numbers (nulls kept), raw_key. A value that is
     not a number raises SourceError naming the raw object, the day and the metric.
     """
+    return items_frame([(key, parse_page(body, key)["data"]) for key, body in pages])
+
+
+def items_frame(batches: list[tuple[str, list[dict[str, Any]]]]) -> pd.DataFrame:
+    """Typed rows of API-shaped items (``time`` + metric strings), grouped by raw key."""
     import pandas as pd
 
     rows = []
-    for key, body in pages:
-        doc = parse_page(body, key)
-        for item in doc["data"]:
+    for key, items in batches:
+        for item in items:
             try:
                 day = dt.datetime.fromisoformat(item["time"].replace("Z", "+00:00")[:19]).date()
             except ValueError:
@@ -243,3 +281,102 @@ def to_frame(pages: list[tuple[str, bytes]]) -> pd.DataFrame:
         else:
             df[col] = pd.to_numeric(df[col]).astype("float64")
     return df
+
+
+# -- fallback: the published CSV -----------------------------------------------------------------
+def csv_items(body: bytes, url: str, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """The rows of Coin Metrics' data CSV (``time`` as YYYY-MM-DD, one column per metric, empty
+    where the source has no value) for ``start..end``, in the API's item shape. Raises
+    SourceError naming ``url`` if the body is not that CSV or lacks one of the six metrics."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceError(f"Coin Metrics CSV from {url} is not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    columns = reader.fieldnames or []
+    if "time" not in columns:
+        raise SourceError(
+            f"Coin Metrics CSV from {url} has no 'time' column (first columns: {columns[:5]}); "
+            f"body starts {body[:80].decode('utf-8', 'replace')!r}"
+        )
+    missing = [m for m in METRICS if m not in columns]
+    if missing:
+        raise SourceError(
+            f"Coin Metrics CSV from {url} lacks the metric column(s) {', '.join(missing)}; "
+            "check MINERWATCH_COINMETRICS_CSV_URL points at Coin Metrics' btc.csv"
+        )
+    items = []
+    for line, row in enumerate(reader, start=2):
+        stamp = (row.get("time") or "").strip()
+        try:
+            day = dt.date.fromisoformat(stamp[:10])
+        except ValueError:
+            raise SourceError(
+                f"Coin Metrics CSV from {url}, line {line}: time {stamp!r} is not YYYY-MM-DD"
+            ) from None
+        if start <= day <= end:
+            item: dict[str, Any] = {"asset": ASSET, "time": f"{day.isoformat()}T00:00:00Z"}
+            item.update({m: row[m] for m in METRICS if (row.get(m) or "") != ""})
+            items.append(item)
+    return items
+
+
+def csv_frame(body: bytes, raw_key: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Typed rows of a landed CSV for the window it was fetched for (same columns as
+    ``to_frame``), so the same gate and the same staging apply."""
+    return items_frame([(raw_key, csv_items(body, raw_key, start, end))])
+
+
+def extract_csv(
+    settings: Settings,
+    lake: Lake,
+    *,
+    start: dt.date,
+    end: dt.date,
+    ingest_date: dt.date,
+    refused_status: int | None = None,
+    client: HttpClient | None = None,
+) -> RawObject:
+    """Fetch the published CSV (``settings.coinmetrics_csv_url``), land it write-once with its
+    window in the sidecar, and check it has rows for the window."""
+    if end < start:
+        raise ValueError(f"window end {end} is before its start {start}")
+    client = client or HttpClient(
+        timeout_s=settings.http_timeout_s,
+        max_retries=settings.http_max_retries,
+        backoff_s=settings.http_backoff_s,
+    )
+    resp = client.get(settings.coinmetrics_csv_url)
+    items = csv_items(resp.body, resp.url, start, end)
+    meta = {
+        "source": SOURCE,
+        "dataset": CSV_DATASET,
+        "url": resp.url,
+        "params": None,
+        "status": resp.status,
+        "fetched_at": resp.fetched_at,
+        "attempts": resp.attempts,
+        "content_type": resp.headers.get("content-type"),
+        "window_start": start.isoformat(),
+        "window_end": end.isoformat(),
+        "rows": len(items),
+        "fallback_for": f"{settings.coinmetrics_url}/timeseries/asset-metrics",
+        "api_status": refused_status,
+    }
+    obj = lake.put_raw(SOURCE, CSV_DATASET, ingest_date, resp.body, meta)
+    if not items:
+        raise SourceError(
+            f"Coin Metrics CSV from {resp.url} has no rows for {start}..{end} (landed as "
+            f"{obj.key}); the published file may lag the API: run again later"
+        )
+    last = max(dt.date.fromisoformat(i["time"][:10]) for i in items)
+    if last < end:
+        log.warning(
+            "Coin Metrics CSV from %s ends on %s, before the window end %s: the missing days "
+            "come with a later run (its window overlaps the last staged days)",
+            resp.url,
+            last,
+            end,
+        )
+    log.info("Coin Metrics CSV %s..%s: %d rows, landed as %s", start, end, len(items), obj.key)
+    return obj
