@@ -510,7 +510,9 @@ class _Checker:
     # one figure over one window ----------------------------------------------------------------
     def point(self, claim: Claim, table: str, column: str, ticker: str | None, w: _Window):
         if column not in self.catalog.get(table, set()):
-            return _Point(problem=f"{table}.{column} is not in this warehouse yet (a contract column)")
+            return _Point(
+                problem=f"{table}.{column} is not in this warehouse yet (a contract column)"
+            )
         grain, _ = CLAIM_TABLES[table]
         where_ticker = " and ticker = ?" if ticker else ""
         extra = [ticker] if ticker else []

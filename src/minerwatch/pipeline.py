@@ -1,4 +1,4 @@
-"""Task bodies of the daily DAG. DAG files only wire these together (STYLE.md rule 9).
+"""Task bodies of the daily DAG. DAG files only wire these together.
 
 Every function is keyed on the run's logical date (the data day), never on ``now()``:
 running the same date twice lands no new raw objects and writes the same staged partition.

@@ -91,7 +91,7 @@ def coverage_on(sector_daily, day: dt.date) -> dict | None:
         return None
     row = rows.sort_values("date_day").iloc[-1]
     return {
-        "date_day": row["date_day"],
+        "date_day": pd.Timestamp(row["date_day"]).date(),
         "share": row["miners_count"] / row["miners_tracked"] if row["miners_tracked"] else 0.0,
         "text": coverage_text(row["miners_count"], row["miners_tracked"], row["missing_reasons"]),
     }

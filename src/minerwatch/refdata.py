@@ -60,6 +60,8 @@ def write_recording(
     (directory / "mempool" / "difficulty-adjustments.json").write_text(
         json.dumps(difficulty_adjustments(refdata))
     )
+    # the file is a real /v1/mining/hashrate/all response: the second hash-rate source as is
+    shutil.copyfile(refdata / MEMPOOL_JSON, directory / "mempool" / "hashrate-all.json")
     (directory / "REAL_NETWORK_DATA.md").write_text(
         "Network data: REAL (Coin Metrics published daily file and mempool.space retargets, "
         f"from {refdata}). Market prices and SEC filings: SAMPLE data, not real.\n"

@@ -160,6 +160,7 @@ def gather(con, month: dt.date) -> dict[str, Any]:
             [month],
         ),
         "pools": _pool_rows(con, share_start, month),
+        "sources_agree": _source_agreement(con, nxt),
         "latest_share": next(
             iter(
                 _rows(
@@ -182,6 +183,36 @@ def gather(con, month: dt.date) -> dict[str, Any]:
                 [start, nxt],
             )
         ],
+    }
+
+
+def _source_agreement(con, end: dt.date) -> dict[str, Any] | None:
+    """The two hash-rate sources held together over 30-day means (quality.reconcile): the
+    stretches beyond the tolerance that end within the report's window, or None when the
+    warehouse has no second source."""
+    from minerwatch.quality import reconcile
+
+    cols = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'fct_network_daily'"
+        ).fetchall()
+    }
+    if not {reconcile.PRIMARY, reconcile.SECOND} <= cols:
+        return None
+    frame = con.execute(
+        f"select date_day, {reconcile.PRIMARY}, {reconcile.SECOND} from marts.fct_network_daily "
+        "where date_day < ? order by date_day",
+        [end],
+    ).df()
+    if frame[reconcile.SECOND].notna().sum() == 0:
+        return None
+    stretches = reconcile.hashrate_divergences(frame)
+    return {
+        "tolerance": reconcile.TOLERANCE,
+        "through": frame.loc[frame[reconcile.SECOND].notna(), "date_day"].max(),
+        "stretches": stretches[-5:],
     }
 
 
@@ -657,7 +688,8 @@ def _quality_html(quality: dict[str, Any] | None) -> str:
     )
     return (
         f"<p>{escape(summary)}</p>"
-        "<table><tr><th>Mart</th><th>Suite</th><th>Expectations</th><th>Passed</th>"
+        + _agreement_html(quality.get("sources_agree"))
+        + "<table><tr><th>Mart</th><th>Suite</th><th>Expectations</th><th>Passed</th>"
         "<th>Result</th></tr>" + "".join(rows) + "</table>"
         f"<p>{quarantined}</p>"
         '<p class="src">Great Expectations suites (expectations/mart_*.json, each bound with '
@@ -666,6 +698,30 @@ def _quality_html(quality: dict[str, Any] | None) -> str:
         "before it was staged. Full results: audit/&lt;mart&gt;/"
         f"{escape(date_part('logical_date', day))}/validation_result.json in the lake. "
         f"{escape(GX_DATA_DOCS_NOTE)}</p>"
+    )
+
+
+def _agreement_html(agree: dict[str, Any] | None) -> str:
+    """Coin Metrics against mempool.space: a divergence is said loudly, never silently resolved."""
+    if not agree:
+        return ""
+    tol = f"{agree['tolerance']:.0%}"
+    if not agree["stretches"]:
+        return (
+            f'<p class="supported">The two network hash-rate sources (Coin Metrics, mempool.space) '
+            f"agree within {tol} over 30-day means since 2011, through {agree['through']:%Y-%m-%d}."
+            "</p>"
+        )
+    items = "".join(
+        f"<li>{s['first_day']}..{s['last_day']} ({s['days']} days): worst {s['worst']['date_day']}"
+        f", Coin Metrics {s['worst']['coinmetrics_ehs_30d']:,.1f} EH/s against mempool.space "
+        f"{s['worst']['mempool_ehs_30d']:,.1f} EH/s ({s['worst']['divergence']:+.2%})</li>"
+        for s in agree["stretches"]
+    )
+    return (
+        f'<p class="contradicted">WARNING: the two network hash-rate sources diverge beyond {tol} '
+        "over 30-day means (the marts use Coin Metrics; mempool.space is shown beside it, "
+        f"never silently preferred):</p><ul>{items}</ul>"
     )
 
 
@@ -767,6 +823,7 @@ def build(logical_date, settings: Settings | None = None) -> dict[str, Any]:
         con.close()  # closed before dbt runs: one process on a DuckDB file at a time
     lake = Lake(settings)
     data["quality"] = quality_summary(lake, day)
+    data["quality"]["sources_agree"] = data.get("sources_agree")
     docs = docs_site.generate(settings)  # never raises: the report says why it failed
     html = render(data, results, settings.claims_file, error, settings.sample_data, day, docs)
     target = report_path(settings, month)

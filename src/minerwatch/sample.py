@@ -14,6 +14,7 @@ sample_market.py gives each series its own generator), so every demo run holds t
 Output (a "recording" the replay server serves in the sources' real formats):
     <dir>/coinmetrics/btc.csv                      Coin Metrics data-CSV layout
     <dir>/mempool/difficulty-adjustments.json      mempool.space response layout
+    <dir>/mempool/hashrate-all.json                mempool.space /v1/mining/hashrate/all layout
     <dir>/yahoo/, <dir>/sec/                        prices and SEC documents (sample_market.py)
     <dir>/SAMPLE_DATA.md                            the label
 """
@@ -194,6 +195,12 @@ def write_recording(directory: Path, end: dt.date, seed: int = 20090103) -> Path
         writer.writerows(rows)
     newest_first = list(reversed(adjustments))
     (mp / "difficulty-adjustments.json").write_text(json.dumps(newest_first))
+    # mempool's daily hash rate: each bucket stamped with the END of the UTC day it covers
+    ends = [dt.datetime.fromisoformat(r["time"]).replace(tzinfo=dt.UTC) + dt.timedelta(days=1)
+            for r in rows]  # fmt: skip
+    rates = [{"timestamp": int(e.timestamp()), "avgHashrate": float(r["HashRate"] or 0) * 1e12}
+             for e, r in zip(ends, rows, strict=True)]  # fmt: skip
+    (mp / "hashrate-all.json").write_text(json.dumps({"hashrates": rates, "difficulty": []}))
     write_market_recording(directory, rows, end)
     (directory / "SAMPLE_DATA.md").write_text(LABEL)
     return directory

@@ -1,6 +1,6 @@
-"""The one place that reads the environment (STYLE.md rule 17).
+"""The one place that reads the environment.
 
-Every variable of DESIGN.md §4 has a working default. An invalid value raises
+Every variable (docs/settings.md) has a working default. An invalid value raises
 :class:`SettingsError` naming the variable, the value and what is expected.
 """
 

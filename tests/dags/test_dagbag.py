@@ -15,6 +15,8 @@ NETWORK_TASKS = {
     "extract_sec_company_tickers",
     "extract_sec_company",
     "extract_production_updates",
+    "extract_mempool_hashrate",
+    "extract_mempool_pools",
 }
 
 
@@ -57,6 +59,8 @@ def test_structure(dagbag):
         "stage_prices",
         "stage_sec",
         "stage_production_updates",
+        "stage_mempool_hashrate",
+        "stage_mempool_pools",
     }
     assert up["extract_production_updates"] == {"check_sec_ciks", "stage_sec"}
     assert dag.get_task("extract_production_updates").pool == "sec_api"

@@ -65,6 +65,9 @@ def _point(mp, root: Path, server: ReplayServer) -> None:
     mp.setenv("MINERWATCH_HTTP_MAX_RETRIES", "3")
     mp.delenv("MINERWATCH_COINMETRICS_API_KEY", raising=False)
     mp.delenv("MINERWATCH_MARKET_PROVIDER", raising=False)
+    # the lab prices 2 of the 14 members (to stay quick): coverage is not what it tests, except
+    # in case_coverage_below_the_minimum
+    mp.setenv("MINERWATCH_MIN_COVERAGE", "0")
 
 
 @pytest.fixture
@@ -334,8 +337,8 @@ def case_audit_fails_nothing_published(server, root):
     # a source dating rows after every batch fetched so far (a clock or parsing error)
     con = duckdb.connect(str(load().warehouse))
     con.execute(
-        "insert into marts.fct_sector_daily (date_day, miners_count, sector_market_cap_usd) "
-        "values (date '2031-01-02', 1, 1e9)"
+        "insert into marts.fct_sector_daily (date_day, miners_tracked, miners_count, "
+        "missing_tickers, sector_market_cap_usd) values (date '2031-01-02', 1, 1, '', 1e9)"
     )
     con.close()
     with pytest.raises(ValidationFailed, match="nothing was published"):
@@ -343,6 +346,20 @@ def case_audit_fails_nothing_published(server, root):
     assert list((root / "lake" / "audit").rglob("validation_result.json"))
     assert _published(root) == published
     return "red run; publication untouched; result saved"
+
+
+def case_coverage_below_the_minimum(server, root, monkeypatch):
+    """Fewer members with a market cap than MINERWATCH_MIN_COVERAGE asks: red run, the missing
+    members named, the last publication kept."""
+    published = _published(root)
+    monkeypatch.setenv("MINERWATCH_MIN_COVERAGE", "0.75")
+    with pytest.raises(
+        ValidationFailed,
+        match=r"coverage on 2024-06-28: 1 of 14 .*RIOT \(no prices staged\).*below",
+    ):
+        publish.audit(DAY)
+    assert _published(root) == published
+    return "red run naming the missing members; publication untouched"
 
 
 CASES = {name[5:]: fn for name, fn in dict(globals()).items() if name.startswith("case_")}

@@ -68,7 +68,9 @@ def _prefix(real_rows):
                 "FeeTotNtv": "0",
                 "HashRate": first["HashRate"],
                 "IssTotNtv": f"{issued / 1e8:.8f}",
-                "PriceUSD": "",
+                # Coin Metrics prices from 2010-07-18 (the real history has them; this prefix is
+                # synthetic, so it carries the first real day's price from then on)
+                "PriceUSD": first["PriceUSD"] if d >= dt.date(2010, 7, 18) else "",
                 "SplyCur": f"{supply_sats / 1e8:.8f}",
             }
         )

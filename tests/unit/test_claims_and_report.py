@@ -405,3 +405,20 @@ def test_build_writes_the_report_when_the_docs_site_fails(env, con, monkeypatch,
     assert "dbt docs site could not be generated" in caplog.text
     assert not (env / "published" / "docs" / "index.html").exists()
     assert "No audit result was found for the run of 2024-06-29." in html
+
+
+def test_the_report_says_when_the_two_hash_rate_sources_diverge(con):
+    con.execute("drop table marts.fct_network_daily")
+    con.execute(
+        """create table marts.fct_network_daily as select d::date as date_day,
+            600.0 as hashrate_ehs,
+            case when d >= date '2024-05-01' then 630.0 else 601.0 end as hashrate_ehs_mempool
+        from (select unnest(range(date '2024-01-01', date '2024-07-01', interval 1 day)) d)"""
+    )
+    agree = report._source_agreement(con, dt.date(2024, 7, 1))
+    html = report._agreement_html(agree)
+    assert "WARNING" in html and "diverge beyond 1%" in html
+    assert "never silently preferred" in html and "+5.00%" in html
+    con.execute("update marts.fct_network_daily set hashrate_ehs_mempool = 601.0")
+    html = report._agreement_html(report._source_agreement(con, dt.date(2024, 7, 1)))
+    assert "agree within 1%" in html

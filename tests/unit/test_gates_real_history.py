@@ -137,3 +137,37 @@ def test_a_missing_value_inside_the_batch_is_not_mistaken_for_an_incomplete_day(
     key = lake.put_raw(coinmetrics.SOURCE, coinmetrics.DATASET, day, body, {}).key
     with pytest.raises(ValidationFailed, match="HashRate"):
         pipeline.stage_coinmetrics(day, [key])
+
+
+def test_a_warning_severity_expectation_warns_and_does_not_block(tmp_path, monkeypatch, caplog):
+    """The two hash-rate sources drifting apart is a loud warning, never a failed audit."""
+    import pandas as pd
+
+    from minerwatch.quality import gx
+
+    suite = {
+        "name": "warn_only",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "hashrate_divergence_30d", "min_value": 0, "max_value": 0.01},
+                "severity": "warning",
+                "meta": {"reason": "two sources agree within 1 %"},
+            },
+            {
+                "type": "expect_column_values_to_not_be_null",
+                "kwargs": {"column": "date_day"},
+                "meta": {"reason": "every row is a day"},
+            },
+        ],
+    }
+    (tmp_path / "warn_only.json").write_text(json.dumps(suite))
+    monkeypatch.setattr(gx, "EXPECTATIONS_DIR", tmp_path)
+    frame = pd.DataFrame({"date_day": ["2024-05-01"], "hashrate_divergence_30d": [0.05]})
+    with caplog.at_level(logging.WARNING, logger="minerwatch.quality.gx"):
+        outcome = gx.validate_frame(frame, "warn_only")
+    assert outcome.success and not outcome.failed
+    assert [w["kwargs"]["column"] for w in outcome.warnings] == ["hashrate_divergence_30d"]
+    assert "WARNING" in caplog.text and "two sources agree within 1 %" in caplog.text
+    frame["date_day"] = None
+    assert not gx.validate_frame(frame, "warn_only").success  # other expectations still block

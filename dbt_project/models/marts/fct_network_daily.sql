@@ -1,4 +1,4 @@
-{#- One row per UTC day since the genesis block (DESIGN.md §6–7). Heights follow Coin Metrics'
+{#- One row per UTC day since the genesis block. Heights follow Coin Metrics'
     own bucketing: BlkCnt leaves the genesis block out, so the height of the day's last block is
     the running sum of BlkCnt. Subsidies come from heights through the halving schedule. The
     second source's hash rate (mempool.space) sits beside Coin Metrics' on the day its bucket

@@ -1,4 +1,4 @@
-{#- One row per mining pool per month (DESIGN.md §6). Where a month has a block-count snapshot
+{#- One row per mining pool per month. Where a month has a block-count snapshot
     that stands for it (mempool.space /api/v1/mining/pools/1m fetched right after the month
     ended), the row is the pool's blocks and its share of the month's blocks. Otherwise it is
     the source's weekly shares averaged over the month's days: a week's share stands for each of

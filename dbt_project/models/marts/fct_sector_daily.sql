@@ -34,6 +34,12 @@ trading_days as (
 
 ),
 
+priced_tickers as (
+
+    select distinct ticker from market
+
+),
+
 members as (
 
     -- every member of the group on every trading day, whether or not it has a market cap
@@ -44,6 +50,7 @@ members as (
         case
             when market.market_cap_usd is not null then null
             when coverage.status = 'no_data' then 'no prices from the source'
+            when priced_tickers.ticker is null then 'no prices staged'
             when market.ticker is null then 'no price that day'
             else 'no share count known that day'
         end as missing_reason,
@@ -56,6 +63,7 @@ members as (
         on market.ticker = periods.ticker
         and market.date_day = trading_days.date_day
     left join coverage on coverage.ticker = periods.ticker
+    left join priced_tickers on priced_tickers.ticker = periods.ticker
 
 ),
 

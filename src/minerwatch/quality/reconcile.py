@@ -1,4 +1,4 @@
-"""Holding the two hash-rate sources together (DESIGN.md §7): Coin Metrics' HashRate
+"""Holding the two hash-rate sources together (docs/methodology.md): Coin Metrics' HashRate
 (``hashrate_ehs``) and mempool.space's daily avgHashrate (``hashrate_ehs_mempool``) must agree
 within TOLERANCE over 30-day means. A divergence beyond it is a loud warning — in the log, with
 the days and both values, and in the report — never a silent choice of one source.
