@@ -52,13 +52,16 @@ test-deps: ## install the Debian packages the integration tests start (PostgreSQ
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql chromium; \
 	fi
 
-lint: ## ruff check + format check
+lint: ## ruff (check + format check), SQLFluff on the dbt SQL, yamllint on all YAML
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project --processes 0
+	$(BIN)/yamllint --strict .
 
-format: ## apply ruff fixes and formatting
+format: ## apply ruff's fixes and formatting and SQLFluff's fixes (review the diff)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix dbt_project --processes 0
 
 bench: ## the benchmark, 5 runs at 1x and 10x (bench/README.md); BENCH_ARGS=--quick for one quick run
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -15,8 +15,11 @@
     (
     {%- for era in range(33) %}
         {% if not loop.first %}+ {% endif -%}
-        greatest(0, least(({{ last }}), {{ (era + 1) * 210000 - 1 }}) - greatest(({{ first }}), {{ era * 210000 }}) + 1)
-            * cast({{ 5000000000 // (2 ** era) }} as bigint)
+        greatest(
+            0,
+            least(({{ last }}), {{ (era + 1) * 210000 - 1 }})
+            - greatest(({{ first }}), {{ era * 210000 }}) + 1
+        ) * cast({{ 5000000000 // (2 ** era) }} as bigint)
     {%- endfor %}
     )
 {%- endmacro %}

@@ -6,17 +6,27 @@ with
 
 btc_usd as (
 
-    select date_day, close_usd from {{ ref('int_prices_latest_batch') }} where ticker = 'BTC-USD'
+    select
+        date_day,
+        close_usd,
+    from {{ ref('int_prices_latest_batch') }}
+    where ticker = 'BTC-USD'
 
 ),
 
 network as (
 
-    select date_day, price_usd from {{ ref('fct_network_daily') }}
+    select
+        date_day,
+        price_usd,
+    from {{ ref('fct_network_daily') }}
 
 )
 
-select btc_usd.date_day, btc_usd.close_usd, network.price_usd
+select
+    btc_usd.date_day,
+    btc_usd.close_usd,
+    network.price_usd,
 from btc_usd
-inner join network on network.date_day = btc_usd.date_day
+inner join network on btc_usd.date_day = network.date_day
 where abs(btc_usd.close_usd / network.price_usd - 1) > 0.05

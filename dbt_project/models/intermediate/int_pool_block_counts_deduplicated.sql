@@ -13,13 +13,14 @@ closest as (
 
     select *
     from block_counts
-    qualify dense_rank() over (
-        partition by month_start
-        order by
-            abs(epoch(window_end_at) - epoch(month_start + interval 1 month)),
-            staged_for_date desc,
-            raw_key desc
-    ) = 1
+    qualify
+        dense_rank() over (
+            partition by month_start
+            order by
+                abs(epoch(window_end_at) - epoch(month_start + interval 1 month)),
+                staged_for_date desc,
+                raw_key desc
+        ) = 1
 
 )
 

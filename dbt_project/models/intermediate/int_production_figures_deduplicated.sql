@@ -18,7 +18,10 @@ overrides as (
 miners as (
 
     -- one row per ticker and CIK: a ticker can have several membership periods
-    select distinct ticker, cik from {{ ref('miners') }}
+    select distinct
+        ticker,
+        cik,
+    from {{ ref('miners') }}
 
 ),
 
@@ -39,7 +42,7 @@ from_parsed as (
         coalesce(parsed.document_month_start = parsed.month_start, true) as is_own_month,
 
     from parsed
-    inner join miners on miners.cik = parsed.cik
+    inner join miners on parsed.cik = miners.cik
 
 ),
 
@@ -75,13 +78,17 @@ latest as (
 
     select *
     from unioned
-    qualify row_number() over (
-        partition by ticker, month_start, metric, coalesce(hashrate_kind, '')
-        -- a month's own release (or its amendment) beats another month's column restating it
-        order by figure_source = 'reviewed_override' desc, is_own_month desc,
-            filed_date desc nulls last,
-            staged_for_date desc nulls last, accession desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by ticker, month_start, metric, coalesce(hashrate_kind, '')
+            -- a month's own release (or its amendment) beats another month's column restating it
+            order by
+                figure_source = 'reviewed_override' desc,
+                is_own_month desc,
+                filed_date desc nulls last,
+                staged_for_date desc nulls last,
+                accession desc
+        ) = 1
 
 )
 

@@ -1,8 +1,11 @@
 {#- Point in time: on any day, the count in force is, among filings filed on or before that day,
     the one with the latest as-of date (ties: the later filing), per ticker and CIK (a ticker whose
-    issuer changed, e.g. HUT after the 2023 merger, takes only its issuer's counts). Ordered by filing date, each row
-    carries the best count known once it is filed — a later filing with an older as-of date never
-    replaces a newer count. Downstream joins ASOF on filed_date <= day: no look-ahead. -#}
+    issuer changed, e.g. HUT after the 2023 merger, takes only its issuer's counts). Ordered by
+    filing date, each row carries the best count known once it is filed — a later filing with an
+    older as-of date never replaces a newer count. Downstream joins ASOF on filed_date <= day: no
+    look-ahead. -#}
+-- `best.<field>` reads a field of the struct column `best`; SQLFluff takes `best` for a table.
+-- noqa: disable=RF03
 with
 
 share_counts as (
@@ -24,7 +27,7 @@ best_so_far as (
                 'shares_outstanding': shares_outstanding,
                 'accession': accession,
                 'source_url': source_url,
-                'share_count_source': share_count_source,
+                'share_count_source': share_count_source
             },
             {'as_of_date': as_of_date, 'filed_date': filed_date}
         ) over (
@@ -40,9 +43,10 @@ one_per_filing_day as (
 
     select *
     from best_so_far
-    qualify row_number() over (
-        partition by ticker, cik, filed_date order by best.as_of_date desc, best.filed_date desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by ticker, cik, filed_date order by best.as_of_date desc, best.filed_date desc
+        ) = 1
 
 ),
 

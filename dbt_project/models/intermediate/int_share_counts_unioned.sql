@@ -5,9 +5,10 @@ with
 xbrl as (
 
     select * from {{ ref('stg_sec__share_counts') }}
-    qualify row_number() over (
-        partition by cik, accession, as_of_date order by staged_for_date desc
-    ) = 1
+    qualify
+        row_number() over (
+            partition by cik, accession, as_of_date order by staged_for_date desc
+        ) = 1
 
 ),
 
@@ -20,7 +21,10 @@ overrides as (
 miners as (
 
     -- one row per ticker and CIK: a ticker can have several membership periods
-    select distinct ticker, cik from {{ ref('miners') }}
+    select distinct
+        ticker,
+        cik,
+    from {{ ref('miners') }}
 
 ),
 
@@ -33,12 +37,13 @@ from_xbrl as (
         xbrl.filed_date,
         xbrl.shares_outstanding,
         xbrl.accession,
-        'https://www.sec.gov/Archives/edgar/data/' || cast(cast(xbrl.cik as bigint) as varchar)
-            || '/' || replace(xbrl.accession, '-', '') || '/' as source_url,
+        'https://www.sec.gov/Archives/edgar/data/'
+        || cast(cast(xbrl.cik as bigint) as varchar)
+        || '/' || replace(xbrl.accession, '-', '') || '/' as source_url,
         'xbrl:dei:EntityCommonStockSharesOutstanding' as share_count_source,
 
     from xbrl
-    inner join miners on miners.cik = xbrl.cik
+    inner join miners on xbrl.cik = miners.cik
 
 ),
 

@@ -4,7 +4,9 @@
     count (both columns present on all `window_days` days), from `since` on. Returns the days
     beyond it, with both means. Usually `severity: warn`: it flags sources drifting apart, it
     does not decide which one is right. -#}
-{% test rolling_means_agree(model, column_name, other_column, date_column, window_days, tolerance, since=none) %}
+{% test rolling_means_agree(
+    model, column_name, other_column, date_column, window_days, tolerance, since=none
+) %}
 
 with
 
@@ -42,7 +44,9 @@ select
 from windows
 where days_a = {{ window_days }}
     and days_b = {{ window_days }}
-    {% if since %}and date_day >= date '{{ since }}'{% endif %}
+{% if since %}
+    and date_day >= date '{{ since }}'
+{% endif %}
     and case
         when mean_a = 0 then mean_b <> 0
         else abs(mean_b / mean_a - 1) > {{ tolerance }}

@@ -60,10 +60,10 @@ members as (
         on trading_days.date_day >= periods.member_from
         and (periods.member_to is null or trading_days.date_day <= periods.member_to)
     left join market
-        on market.ticker = periods.ticker
-        and market.date_day = trading_days.date_day
-    left join coverage on coverage.ticker = periods.ticker
-    left join priced_tickers on priced_tickers.ticker = periods.ticker
+        on periods.ticker = market.ticker
+        and trading_days.date_day = market.date_day
+    left join coverage on periods.ticker = coverage.ticker
+    left join priced_tickers on periods.ticker = priced_tickers.ticker
 
 ),
 
@@ -78,7 +78,7 @@ sector as (
         ) as missing_tickers,
         coalesce(
             string_agg(ticker || ' (' || missing_reason || ')', ', ' order by ticker)
-                filter (where market_cap_usd is null),
+            filter (where market_cap_usd is null),
             ''
         ) as missing_reasons,
         sum(market_cap_usd order by ticker) as sector_market_cap_usd,
@@ -112,7 +112,7 @@ final as (
             as source,
 
     from sector
-    left join network on network.date_day = sector.date_day
+    left join network on sector.date_day = network.date_day
 
 )
 

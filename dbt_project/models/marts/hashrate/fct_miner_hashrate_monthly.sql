@@ -33,7 +33,7 @@ market as (
 network_monthly as (
 
     select
-        date_trunc('month', date_day)::date as month_start,
+        cast(date_trunc('month', date_day) as date) as month_start,
         avg(hashrate_ehs order by date_day) as network_hashrate_ehs,
         -- what the network paid miners that month: subsidy + fees of every block
         sum(subsidy_btc + fees_btc order by date_day) as network_rewards_btc,
@@ -49,7 +49,7 @@ month_end_market_cap as (
 
     select
         ticker,
-        date_trunc('month', date_day)::date as month_start,
+        cast(date_trunc('month', date_day) as date) as month_start,
         arg_max(market_cap_usd, date_day) as month_end_market_cap_usd,
         max(date_day) as month_end_date,
     from market
@@ -64,7 +64,7 @@ hashrate_ranked as (
         figures.*,
         list_position(preferences.kinds, figures.hashrate_kind) as kind_preference_rank,
     from figures
-    left join preferences on preferences.ticker = figures.ticker
+    left join preferences on figures.ticker = preferences.ticker
     where figures.metric = 'hashrate_ehs'
 
 ),
@@ -74,9 +74,10 @@ hashrate_chosen as (
     select *
     from hashrate_ranked
     where kind_preference_rank is not null
-    qualify row_number() over (
-        partition by ticker, month_start order by kind_preference_rank
-    ) = 1
+    qualify
+        row_number() over (
+            partition by ticker, month_start order by kind_preference_rank
+        ) = 1
 
 ),
 
@@ -97,9 +98,15 @@ btc as (
 
 months as (
 
-    select ticker, month_start from hashrate_chosen
+    select
+        ticker,
+        month_start,
+    from hashrate_chosen
     union
-    select ticker, month_start from btc
+    select
+        ticker,
+        month_start,
+    from btc
 
 ),
 
@@ -120,20 +127,21 @@ joined as (
         hashrate_chosen.figure_source,
         network_monthly.network_hashrate_ehs,
         hashrate_chosen.value / nullif(network_monthly.network_hashrate_ehs, 0) as hashrate_share,
-        case when network_monthly.is_network_month_complete
-            then network_monthly.network_rewards_btc
+        case
+            when network_monthly.is_network_month_complete
+                then network_monthly.network_rewards_btc
         end as network_rewards_btc,
         month_end_market_cap.month_end_market_cap_usd,
 
     from months
     left join hashrate_chosen
-        on hashrate_chosen.ticker = months.ticker
-        and hashrate_chosen.month_start = months.month_start
-    left join btc on btc.ticker = months.ticker and btc.month_start = months.month_start
-    left join network_monthly on network_monthly.month_start = months.month_start
+        on months.ticker = hashrate_chosen.ticker
+        and months.month_start = hashrate_chosen.month_start
+    left join btc on months.ticker = btc.ticker and months.month_start = btc.month_start
+    left join network_monthly on months.month_start = network_monthly.month_start
     left join month_end_market_cap
-        on month_end_market_cap.ticker = months.ticker
-        and month_end_market_cap.month_start = months.month_start
+        on months.ticker = month_end_market_cap.ticker
+        and months.month_start = month_end_market_cap.month_start
 
 ),
 
@@ -143,8 +151,8 @@ realized as (
     -- the bitcoin it produced implies the hash rate it ran (TheMinerMag's realized hash rate)
     select
         joined.*,
-        btc_mined / nullif(network_rewards_btc, 0) as realized_hashrate_share,
-        btc_mined / nullif(network_rewards_btc, 0) * network_hashrate_ehs
+        joined.btc_mined / nullif(joined.network_rewards_btc, 0) as realized_hashrate_share,
+        joined.btc_mined / nullif(joined.network_rewards_btc, 0) * joined.network_hashrate_ehs
             as realized_hashrate_ehs,
     from joined
 

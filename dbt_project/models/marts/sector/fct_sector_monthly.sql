@@ -60,9 +60,13 @@ group_hashrate as (
 member_months as (
 
     -- every member at some time in each month (several periods of a ticker count once)
-    select distinct months.month_start, miners.ticker
-    from (select distinct date_trunc('month', date_day)::date as month_start from sector_daily)
-        as months
+    select distinct
+        months.month_start,
+        miners.ticker,
+    from (
+        select distinct cast(date_trunc('month', date_day) as date) as month_start
+        from sector_daily
+    ) as months
     inner join miners
         on last_day(months.month_start) >= miners.member_from
         and (miners.member_to is null or months.month_start <= miners.member_to)
@@ -82,14 +86,14 @@ group_production as (
         max(hashrate.network_rewards_btc) as network_rewards_btc,
         coalesce(
             string_agg(member_months.ticker, ',' order by member_months.ticker)
-                filter (where hashrate.ticker is null),
+            filter (where hashrate.ticker is null),
             ''
         ) as production_missing_tickers,
 
     from member_months
     left join hashrate
-        on hashrate.ticker = member_months.ticker
-        and hashrate.month_start = member_months.month_start
+        on member_months.ticker = hashrate.ticker
+        and member_months.month_start = hashrate.month_start
     group by 1
 
 ),
@@ -97,7 +101,7 @@ group_production as (
 sector_month_end as (
 
     select
-        date_trunc('month', date_day)::date as month_start,
+        cast(date_trunc('month', date_day) as date) as month_start,
         max(date_day) as month_end_date,
         arg_max(sector_market_cap_usd, date_day) as sector_market_cap_usd,
         arg_max(mcap_to_remaining_btc_value, date_day) as mcap_to_remaining_btc_value,
@@ -117,7 +121,7 @@ sector_month_end as (
 network_month as (
 
     select
-        date_trunc('month', date_day)::date as month_start,
+        cast(date_trunc('month', date_day) as date) as month_start,
         avg(hashrate_ehs order by date_day) as avg_hashrate_ehs,
         avg(hashprice_usd_per_ehs_day order by date_day) as avg_hashprice_usd_per_ehs_day,
         arg_max(difficulty, date_day) as month_end_difficulty,
@@ -131,9 +135,9 @@ best_and_worst as (
 
     select
         month_start,
-        first(ticker order by return_pct desc, ticker) as best_ticker,
+        first(ticker order by return_pct desc, ticker asc) as best_ticker,
         max(return_pct) as best_return_pct,
-        first(ticker order by return_pct asc, ticker) as worst_ticker,
+        first(ticker order by return_pct asc, ticker asc) as worst_ticker,
         min(return_pct) as worst_return_pct,
         bool_and(is_month_complete) as is_month_complete,
 
@@ -176,10 +180,10 @@ joined as (
         lag(sector_month_end.month_end_date) over w as previous_month_end_date,
 
     from sector_month_end
-    left join network_month on network_month.month_start = sector_month_end.month_start
-    left join best_and_worst on best_and_worst.month_start = sector_month_end.month_start
-    left join group_hashrate on group_hashrate.month_start = sector_month_end.month_start
-    left join group_production on group_production.month_start = sector_month_end.month_start
+    left join network_month on sector_month_end.month_start = network_month.month_start
+    left join best_and_worst on sector_month_end.month_start = best_and_worst.month_start
+    left join group_hashrate on sector_month_end.month_start = group_hashrate.month_start
+    left join group_production on sector_month_end.month_start = group_production.month_start
     window w as (order by sector_month_end.month_start)
 
 ),
@@ -191,8 +195,8 @@ with_btc as (
         joined.*,
         (btc_end.price_usd / btc_start.price_usd - 1) * 100 as btc_return_pct,
     from joined
-    left join network as btc_end on btc_end.date_day = joined.month_end_date
-    left join network as btc_start on btc_start.date_day = joined.previous_month_end_date
+    left join network as btc_end on joined.month_end_date = btc_end.date_day
+    left join network as btc_start on joined.previous_month_end_date = btc_start.date_day
 
 ),
 
@@ -206,8 +210,9 @@ final as (
         missing_tickers,
         missing_reasons,
         sector_market_cap_usd,
-        case when previous_month_start = month_start - interval 1 month
-            then (sector_market_cap_usd / previous_market_cap_usd - 1) * 100
+        case
+            when previous_month_start = month_start - interval 1 month
+                then (sector_market_cap_usd / previous_market_cap_usd - 1) * 100
         end as sector_market_cap_change_pct,
         avg_hashrate_ehs,
         (avg_hashrate_ehs / previous_avg_hashrate_ehs - 1) * 100 as hashrate_change_pct,

@@ -26,7 +26,7 @@ month_ends as (
 
     select
         ticker,
-        date_trunc('month', date_day)::date as month_start,
+        cast(date_trunc('month', date_day) as date) as month_start,
         max(date_day) as month_end_date,
         arg_max(adj_close_usd, date_day) as adj_close_usd,
         bool_or(is_member) as is_member,
@@ -40,11 +40,12 @@ with_previous as (
 
     select
         *,
-        lag(month_end_date) over (partition by ticker order by month_start) as previous_month_end_date,
-        lag(adj_close_usd) over (partition by ticker order by month_start) as previous_adj_close_usd,
-        lag(month_start) over (partition by ticker order by month_start) as previous_month_start,
+        lag(month_end_date) over by_ticker as previous_month_end_date,
+        lag(adj_close_usd) over by_ticker as previous_adj_close_usd,
+        lag(month_start) over by_ticker as previous_month_start,
 
     from month_ends
+    window by_ticker as (partition by ticker order by month_start)
 
 ),
 
@@ -55,15 +56,16 @@ returns as (
         with_previous.ticker,
         with_previous.month_end_date,
         with_previous.previous_month_end_date,
-        (with_previous.adj_close_usd / with_previous.previous_adj_close_usd - 1) * 100 as return_pct,
+        (with_previous.adj_close_usd / with_previous.previous_adj_close_usd - 1) * 100
+            as return_pct,
         (btc_end.price_usd / btc_start.price_usd - 1) * 100 as btc_return_pct,
         with_previous.is_member,
         last_day(with_previous.month_start) <= last_day_of_data.last_date as is_month_complete,
 
     from with_previous
     cross join last_day_of_data
-    left join network as btc_end on btc_end.date_day = with_previous.month_end_date
-    left join network as btc_start on btc_start.date_day = with_previous.previous_month_end_date
+    left join network as btc_end on with_previous.month_end_date = btc_end.date_day
+    left join network as btc_start on with_previous.previous_month_end_date = btc_start.date_day
     where with_previous.previous_month_start = with_previous.month_start - interval 1 month
 
 ),

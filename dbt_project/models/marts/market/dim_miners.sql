@@ -41,7 +41,7 @@ final as (
         'seeds/miners.csv' as source,
 
     from periods
-    left join cik_checks on cik_checks.ticker = periods.ticker
+    left join cik_checks on periods.ticker = cik_checks.ticker
 
 )
 

@@ -59,7 +59,7 @@ months_covered as (
         max(date_day) as last_day,
 
     from share_days
-    group by 1
+    group by cast(date_trunc('month', date_day) as date)
 
 ),
 

@@ -41,9 +41,9 @@ miner_prices as (
         periods.ticker is not null as is_member,
 
     from prices
-    inner join latest_period on latest_period.ticker = prices.ticker
+    inner join latest_period on prices.ticker = latest_period.ticker
     left join periods
-        on periods.ticker = prices.ticker
+        on prices.ticker = periods.ticker
         and prices.date_day >= periods.member_from
         and (periods.member_to is null or prices.date_day <= periods.member_to)
 
@@ -97,7 +97,7 @@ final as (
         shares_source_url,
         ads_ratio,
         close_usd * (shares_reported * cumulative_split_factor / as_of_split_factor)
-            / coalesce(ads_ratio, 1.0) as market_cap_usd,
+        / coalesce(ads_ratio, 1.0) as market_cap_usd,
         is_member,
         provider,
         raw_key as price_raw_key,
