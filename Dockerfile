@@ -1,5 +1,6 @@
 # The project image for the scale-out stack (docker-compose.yml): the official Airflow image
-# plus the minerwatch package, its dbt project, expectations and DAGs.
+# plus the minerwatch package, its dbt project, expectations and DAGs. The offline demo
+# (src/minerwatch/demo), the tests and the benchmark stay out (.dockerignore).
 FROM apache/airflow:3.3.2-python3.11
 
 USER airflow

@@ -86,7 +86,7 @@ BEFORE = {
 
 DAG_RUNS = """
 import datetime as dt, os, sys, time
-from minerwatch.replay import ReplayServer
+from minerwatch.demo.replay import ReplayServer
 from minerwatch.cli import run_dag
 rec, day, days = sys.argv[1], dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3])
 with ReplayServer(rec) as server:
@@ -101,7 +101,7 @@ print("RESULT", out)
 
 STAGE_SERVER = """
 import json, os, sys, time
-from minerwatch.replay import ReplayServer
+from minerwatch.demo.replay import ReplayServer
 with ReplayServer(sys.argv[1]) as server:
     print(json.dumps(server.env()), flush=True)
     sys.stdin.read()
@@ -250,7 +250,7 @@ def write_recording(tmp: Path, project: Path | None) -> Path:
         env["MINERWATCH_DBT_PROJECT_DIR"] = str(project)
     rec = tmp / f"recording_{project.name if project else '1x'}"
     code = (
-        "import sys, datetime as dt; from pathlib import Path; from minerwatch import sample; "
+        "import sys, datetime as dt; from pathlib import Path; from minerwatch.demo import sample; "
         "sample.write_recording(Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]))"
     )
     proc = subprocess.run(
@@ -387,7 +387,7 @@ def main() -> int:
             ),
         },
         "dataset": {
-            "kind": "SAMPLE data (src/minerwatch/sample.py) served by the replay server",
+            "kind": "SAMPLE data (src/minerwatch/demo/sample.py) served by the replay server",
             "network_days": (NEXT - dt.date(2009, 1, 3)).days + 1,
             "market_history": "2020-01-01 (MINERWATCH_HISTORY_START) to the run day",
             "cold_day": DAY.isoformat(),

@@ -126,8 +126,9 @@ def floor(settings, workdir: Path) -> dict:
 
 
 def run(stage: str, workdir: Path, day: dt.date) -> dict:
-    from minerwatch import pipeline, universe
+    from minerwatch import universe
     from minerwatch.lake import Lake
+    from minerwatch.pipeline import market, network, sec
     from minerwatch.settings import load
 
     settings = load()
@@ -135,21 +136,21 @@ def run(stage: str, workdir: Path, day: dt.date) -> dict:
     flow = _flow(workdir)
     out: dict = {}
     if stage == "extract":  # network, prices, SEC company data: fetched and landed raw
-        flow["cm"] = pipeline.extract_coinmetrics(day)
-        flow["mp"] = pipeline.extract_mempool_difficulty(day)
-        flow["prices"] = [pipeline.extract_prices(day, t) for t in universe.price_tickers()]
-        tickers_key = pipeline.extract_sec_company_tickers(day)
-        flow["ciks"] = [c["seed_cik"] for c in pipeline.check_sec_ciks(day, tickers_key)]
-        flow["sec"] = [pipeline.extract_sec_company(day, c) for c in flow["ciks"]]
+        flow["cm"] = network.extract_coinmetrics(day)
+        flow["mp"] = network.extract_mempool_difficulty(day)
+        flow["prices"] = [market.extract_prices(day, t) for t in universe.price_tickers()]
+        tickers_key = sec.extract_sec_company_tickers(day)
+        flow["ciks"] = [c["seed_cik"] for c in sec.check_sec_ciks(day, tickers_key)]
+        flow["sec"] = [sec.extract_sec_company(day, c) for c in flow["ciks"]]
     elif stage == "validation":  # GX suites, typed Parquet (or quarantine)
-        pipeline.stage_coinmetrics(day, flow["cm"])
-        pipeline.stage_mempool_difficulty(day, flow["mp"])
-        pipeline.stage_prices(day, flow["prices"])
-        pipeline.stage_sec(day, flow["sec"])
+        network.stage_coinmetrics(day, flow["cm"])
+        network.stage_mempool_difficulty(day, flow["mp"])
+        market.stage_prices(day, flow["prices"])
+        sec.stage_sec(day, flow["sec"])
     elif stage == "extract_production":  # discovery reads the filings staged_sec wrote
-        flow["production"] = [pipeline.extract_production_updates(day, c) for c in flow["ciks"]]
+        flow["production"] = [sec.extract_production_updates(day, c) for c in flow["ciks"]]
     elif stage == "validation_production":
-        pipeline.stage_production_updates(day, flow["production"])
+        sec.stage_production_updates(day, flow["production"])
     elif stage == "landing":  # the lake writes alone: every raw object re-landed in a new lake
         import dataclasses
 

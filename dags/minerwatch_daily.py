@@ -1,7 +1,9 @@
 """minerwatch_daily — land, validate and model the day's network, market and SEC data.
 
-Thin wiring only: task bodies live in ``minerwatch.pipeline`` / ``minerwatch.warehouse`` and are
-imported inside the tasks, so this file parses fast (no pandas, duckdb, GX or requests here).
+Thin wiring only: task bodies live in ``minerwatch.pipeline`` (``network``, ``market``, ``sec``),
+``minerwatch.warehouse``, ``minerwatch.publish`` and ``minerwatch.report``, imported inside the
+tasks, so this file parses fast (no pandas, duckdb, GX or requests here; the pool and queue names
+come from ``minerwatch.airflow_names``, constants only).
 
 The logical date is the data day: the run for 2026-11-20 fetches data through that UTC day. The
 schedule has data intervals (CronDataIntervalTimetable, midnight UTC), so the scheduled run for a
@@ -15,6 +17,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+
+from minerwatch.airflow_names import SEC_POOL, WAREHOUSE_POOL, WAREHOUSE_QUEUE
 
 RAW_COINMETRICS = Asset("minerwatch://lake/raw/coinmetrics/btc_asset_metrics")
 RAW_COINMETRICS_CSV = Asset("minerwatch://lake/raw/coinmetrics/btc_csv")  # API refused: fallback
@@ -41,9 +45,6 @@ NETWORK_RETRIES = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=10),
 }
-WAREHOUSE_POOL = "minerwatch_warehouse"  # one slot: DuckDB allows one writing process per file
-WAREHOUSE_QUEUE = "warehouse"  # on Celery, the one worker that holds the warehouse file
-SEC_POOL = "sec_api"  # with the per-process limiter, keeps all SEC calls under 10/s
 
 
 @dag(
@@ -59,112 +60,130 @@ SEC_POOL = "sec_api"  # with the per-process limiter, keeps all SEC calls under 
 def minerwatch_daily():
     @task(outlets=[RAW_COINMETRICS, RAW_COINMETRICS_CSV], **NETWORK_RETRIES)
     def extract_coinmetrics(logical_date=None) -> list[str]:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.extract_coinmetrics, logical_date)
+        return tasks.run(network.extract_coinmetrics, logical_date)
 
     @task(outlets=[STAGED_COINMETRICS])
     def stage_coinmetrics(raw_keys: list[str], logical_date=None) -> str:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.stage_coinmetrics, logical_date, raw_keys)
+        return tasks.run(network.stage_coinmetrics, logical_date, raw_keys)
 
     @task(outlets=[RAW_MEMPOOL], **NETWORK_RETRIES)
     def extract_mempool_difficulty(logical_date=None) -> list[str]:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.extract_mempool_difficulty, logical_date)
+        return tasks.run(network.extract_mempool_difficulty, logical_date)
 
     @task(outlets=[STAGED_MEMPOOL])
     def stage_mempool_difficulty(raw_keys: list[str], logical_date=None) -> str:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.stage_mempool_difficulty, logical_date, raw_keys)
+        return tasks.run(network.stage_mempool_difficulty, logical_date, raw_keys)
 
     @task(outlets=[RAW_MEMPOOL_HASHRATE], **NETWORK_RETRIES)
     def extract_mempool_hashrate(logical_date=None) -> dict:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.extract_mempool_hashrate, logical_date)
+        return tasks.run(network.extract_mempool_hashrate, logical_date)
 
     @task(outlets=[STAGED_MEMPOOL_HASHRATE])
     def stage_mempool_hashrate(batch: dict, logical_date=None) -> str | None:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.stage_mempool_hashrate, logical_date, batch)
+        return tasks.run(network.stage_mempool_hashrate, logical_date, batch)
 
     @task(outlets=[RAW_MEMPOOL_POOL_SHARES, RAW_MEMPOOL_POOL_BLOCKS], **NETWORK_RETRIES)
     def extract_mempool_pools(logical_date=None) -> dict:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.extract_mempool_pools, logical_date)
+        return tasks.run(network.extract_mempool_pools, logical_date)
 
     @task(outlets=[STAGED_MEMPOOL_POOLS, STAGED_MEMPOOL_POOL_BLOCKS])
     def stage_mempool_pools(batch: dict, logical_date=None) -> list[str]:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import network
 
-        return tasks.run(pipeline.stage_mempool_pools, logical_date, batch)
+        return tasks.run(network.stage_mempool_pools, logical_date, batch)
 
     @task
     def price_tickers(logical_date=None) -> list[str]:
         """Each ticker with a membership period in the history window, once, plus BTC-USD."""
-        from minerwatch import pipeline, universe
+        from minerwatch import universe
+        from minerwatch.dates import as_day
         from minerwatch.settings import load
 
-        day = pipeline.as_day(logical_date)
+        day = as_day(logical_date)
         return universe.price_tickers(start=load().history_start, end=day)
 
     @task(outlets=[RAW_PRICES], **NETWORK_RETRIES)
     def extract_prices(ticker: str, logical_date=None) -> dict:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import market
 
-        return tasks.run(pipeline.extract_prices, logical_date, ticker)
+        return tasks.run(market.extract_prices, logical_date, ticker)
 
     @task(outlets=[STAGED_PRICES])
     def stage_prices(batches: list[dict], logical_date=None) -> list[str]:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import market
 
-        return tasks.run(pipeline.stage_prices, logical_date, list(batches))
+        return tasks.run(market.stage_prices, logical_date, list(batches))
 
     @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
     def extract_sec_company_tickers(logical_date=None) -> str:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import sec
 
-        return tasks.run(pipeline.extract_sec_company_tickers, logical_date)
+        return tasks.run(sec.extract_sec_company_tickers, logical_date)
 
     @task
     def check_sec_ciks(raw_key: str, logical_date=None) -> list[str]:
         """Warns loudly on a seed/SEC CIK mismatch; returns the (reviewed) seed CIKs of every
         membership period in the history window, once each."""
-        from minerwatch import pipeline, universe
+        from minerwatch import universe
+        from minerwatch.dates import as_day
+        from minerwatch.pipeline import sec
         from minerwatch.settings import load
 
-        pipeline.check_sec_ciks(logical_date, raw_key)
-        return universe.ciks(load().history_start, pipeline.as_day(logical_date))
+        sec.check_sec_ciks(logical_date, raw_key)
+        return universe.ciks(load().history_start, as_day(logical_date))
 
     @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
     def extract_sec_company(cik: str, logical_date=None) -> dict:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import sec
 
-        return tasks.run(pipeline.extract_sec_company, logical_date, cik)
+        return tasks.run(sec.extract_sec_company, logical_date, cik)
 
     @task(outlets=[STAGED_SEC])
     def stage_sec(batches: list[dict], logical_date=None) -> list[str]:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import sec
 
-        return tasks.run(pipeline.stage_sec, logical_date, list(batches))
+        return tasks.run(sec.stage_sec, logical_date, list(batches))
 
     @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
     def extract_production_updates(cik: str, logical_date=None) -> dict:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import sec
 
-        return tasks.run(pipeline.extract_production_updates, logical_date, cik)
+        return tasks.run(sec.extract_production_updates, logical_date, cik)
 
     @task(outlets=[STAGED_PRODUCTION])
     def stage_production_updates(batches: list[dict], logical_date=None) -> list[str]:
-        from minerwatch import pipeline, tasks
+        from minerwatch import tasks
+        from minerwatch.pipeline import sec
 
-        return tasks.run(pipeline.stage_production_updates, logical_date, list(batches))
+        return tasks.run(sec.stage_production_updates, logical_date, list(batches))
 
     @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def dbt_build() -> None:
@@ -193,10 +212,11 @@ def minerwatch_daily():
 
     @task(queue=WAREHOUSE_QUEUE)
     def headline(logical_date=None) -> dict:
-        from minerwatch import pipeline, warehouse
+        from minerwatch import warehouse
+        from minerwatch.dates import as_day
         from minerwatch.settings import load
 
-        h = warehouse.headline(pipeline.as_day(logical_date))
+        h = warehouse.headline(as_day(logical_date))
         print(warehouse.format_headline(h, load().warehouse))
         return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in h.items()}
 

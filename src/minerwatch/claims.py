@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from minerwatch.dates import is_trading_day  # the NYSE calendar
 from minerwatch.errors import ConfigurationError
 
 # table -> (grain column, whether a ticker is needed)
@@ -487,8 +488,6 @@ class _Checker:
         return self._trading[key]
 
     def _find_trading_day(self, table: str, day: dt.date):
-        from minerwatch.sample_market import is_trading_day  # the NYSE calendar
-
         last = self.con.execute(
             f"select max(date_day) from marts.{table} where date_day <= ? and date_day >= ?",
             [day, day - dt.timedelta(days=FALLBACK_DAYS)],

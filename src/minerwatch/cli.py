@@ -15,7 +15,6 @@ from minerwatch.settings import REPO_ROOT, apply_airflow_defaults
 
 log = logging.getLogger("minerwatch")
 
-WAREHOUSE_POOL = "minerwatch_warehouse"
 # the claims file each command checks unless MINERWATCH_CLAIMS_FILE names another
 DEMO_CLAIMS = REPO_ROOT / "claims" / "sample_demo.yml"  # about the demo's SAMPLE data
 RUN_CLAIMS = REPO_ROOT / "claims" / "jpmorgan_2024-06.yml"  # the bank note, on live data
@@ -43,11 +42,16 @@ def setup_airflow() -> None:
     db.initdb()
     from airflow.models.pool import Pool
 
-    from minerwatch.sources.sec import SEC_POOL, SEC_POOL_SLOTS
+    from minerwatch.airflow_names import (
+        SEC_POOL,
+        SEC_POOL_SLOTS,
+        WAREHOUSE_POOL,
+        WAREHOUSE_POOL_SLOTS,
+    )
 
     Pool.create_or_update_pool(
         WAREHOUSE_POOL,
-        slots=1,
+        slots=WAREHOUSE_POOL_SLOTS,
         description="DuckDB warehouse writers: one writing process per file",
         include_deferred=False,
     )
@@ -59,7 +63,7 @@ def setup_airflow() -> None:
     )
     print(
         f"Airflow ready: AIRFLOW_HOME={os.environ['AIRFLOW_HOME']}, pools "
-        f"{WAREHOUSE_POOL}=1, {SEC_POOL}={SEC_POOL_SLOTS}"
+        f"{WAREHOUSE_POOL}={WAREHOUSE_POOL_SLOTS}, {SEC_POOL}={SEC_POOL_SLOTS}"
     )
 
 
@@ -114,9 +118,23 @@ def _print_headline(day: dt.date) -> None:
                 print(f"    {r['claim']['id']}: {r['status']} — {r['explanation']}")
 
 
+def _demo(name: str):
+    """A module of ``minerwatch.demo`` (sample, refdata, replay). A development install has
+    them; the production image leaves the demo out, and this says so instead of a traceback."""
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("minerwatch.demo") is None:
+        raise SystemExit(
+            "the demo (minerwatch.demo: sample data, replay server) is not installed here — the "
+            "production image leaves it out; run the demo from a checkout (make setup && make "
+            "demo), or `minerwatch run` against the live sources"
+        )
+    return importlib.import_module(f"minerwatch.demo.{name}")
+
+
 def demo(day: dt.date, real_network: Path | None = None) -> int:
-    from minerwatch import refdata, sample
-    from minerwatch.replay import ReplayServer
+    refdata, sample, replay = _demo("refdata"), _demo("sample"), _demo("replay")
 
     recording = Path(tempfile.mkdtemp(prefix="minerwatch-sample-"))
     if real_network is not None:
@@ -128,7 +146,7 @@ def demo(day: dt.date, real_network: Path | None = None) -> int:
     else:
         sample.write_recording(recording, day)
         print(f"SAMPLE DATA (not real) generated through {day} in {recording}")
-    with ReplayServer(recording) as server:
+    with replay.ReplayServer(recording) as server:
         os.environ.update(server.env())
         # the replay server, like SEC, refuses requests without a declared contact
         os.environ.setdefault("MINERWATCH_SEC_USER_AGENT", "minerwatch demo demo@example.invalid")
@@ -196,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "demo":
         if args.real_network:
-            from minerwatch import refdata
-
+            refdata = _demo("refdata")
             where = (
                 refdata.default_dir() if args.real_network == "default" else Path(args.real_network)
             )
@@ -210,15 +227,13 @@ def main(argv: list[str] | None = None) -> int:
         setup_airflow()
         return 0
     if args.cmd == "sample":
-        from minerwatch import sample
-
+        sample = _demo("sample")
         sample.write_recording(args.dir, _date(args.end))
         print(f"sample recording written to {args.dir}")
         return 0
     if args.cmd == "replay":
-        from minerwatch.replay import ReplayServer
-
-        server = ReplayServer(args.dir, port=args.port).start()
+        replay = _demo("replay")
+        server = replay.ReplayServer(args.dir, port=args.port).start()
         for k, v in server.env().items():
             print(f"export {k}={v}")
         try:

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from minerwatch.dates import as_day
 from minerwatch.errors import MinerwatchError, ValidationFailed
 from minerwatch.lake import Lake, date_part
 from minerwatch.settings import Settings
@@ -102,7 +103,6 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
     expectation fails. Returns rows audited per table."""
     import duckdb
 
-    from minerwatch.pipeline import as_day
     from minerwatch.quality import validate_frame
     from minerwatch.quality.gx import stable_result
 

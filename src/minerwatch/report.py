@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from minerwatch import charts, claims
+from minerwatch.dates import as_day
 from minerwatch.docs_site import REPORT_LINK, DocsSite
 from minerwatch.errors import MinerwatchError
 from minerwatch.lake import Lake, date_part
@@ -800,7 +801,6 @@ def build(logical_date, settings: Settings | None = None) -> dict[str, Any]:
     from minerwatch import claims as claims_mod
     from minerwatch import docs_site
     from minerwatch.errors import ConfigurationError
-    from minerwatch.pipeline import as_day
     from minerwatch.publish import published_path
 
     settings = settings or load_settings()

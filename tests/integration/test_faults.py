@@ -14,10 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from minerwatch import pipeline, publish, warehouse
+from minerwatch import publish, warehouse
+from minerwatch.demo.replay import Fault, ReplayServer
 from minerwatch.errors import ConfigurationError, MinerwatchError, SourceError, ValidationFailed
 from minerwatch.lake import Lake, LakeKeyError
-from minerwatch.replay import Fault, ReplayServer
+from minerwatch.pipeline import market, network, sec
 from minerwatch.settings import load
 from tests.helpers import cm_rows
 
@@ -32,12 +33,12 @@ UA = "minerwatch tests tests@example.invalid"
 
 
 def _build_day(day: dt.date) -> None:
-    pipeline.stage_coinmetrics(day, pipeline.extract_coinmetrics(day))
-    pipeline.stage_mempool_difficulty(day, pipeline.extract_mempool_difficulty(day))
-    pipeline.stage_prices(day, [pipeline.extract_prices(day, t) for t in TICKERS])
-    pipeline.check_sec_ciks(day, pipeline.extract_sec_company_tickers(day))
-    pipeline.stage_sec(day, [pipeline.extract_sec_company(day, CIK)])
-    pipeline.stage_production_updates(day, [pipeline.extract_production_updates(day, CIK)])
+    network.stage_coinmetrics(day, network.extract_coinmetrics(day))
+    network.stage_mempool_difficulty(day, network.extract_mempool_difficulty(day))
+    market.stage_prices(day, [market.extract_prices(day, t) for t in TICKERS])
+    sec.check_sec_ciks(day, sec.extract_sec_company_tickers(day))
+    sec.stage_sec(day, [sec.extract_sec_company(day, CIK)])
+    sec.stage_production_updates(day, [sec.extract_production_updates(day, CIK)])
     warehouse.build()
     publish.audit(day)
     publish.publish(day)
@@ -115,7 +116,7 @@ def _serve_cm(server, mutate) -> None:
 
 
 def _stage_next():
-    return pipeline.stage_coinmetrics(NEXT, pipeline.extract_coinmetrics(NEXT))
+    return network.stage_coinmetrics(NEXT, network.extract_coinmetrics(NEXT))
 
 
 def _quarantined(root: Path) -> list[Path]:
@@ -245,7 +246,7 @@ def case_yahoo_crumb_401(server, root):
         "/v8/finance/chart/MARA",
         Fault(status=401, body=b'{"finance":{"error":{"description":"Invalid Crumb"}}}'),
     )
-    assert pipeline.stage_prices(NEXT, [pipeline.extract_prices(NEXT, "MARA")])
+    assert market.stage_prices(NEXT, [market.extract_prices(NEXT, "MARA")])
     return "retried success"
 
 
@@ -253,13 +254,13 @@ def case_yahoo_unknown_ticker(server, root):
     # Yahoo's definitive 404 "No data found, symbol may be delisted": landed, not retried, and
     # the member is named in the coverage instead of failing the run
     server.requests.clear()
-    batch = pipeline.extract_prices(NEXT, "NOPE")
+    batch = market.extract_prices(NEXT, "NOPE")
     assert batch["status"] == "no_data" and "symbol may be delisted" in batch["reason"]
     assert len([r for r in server.requests if "/chart/NOPE" in r]) == 1
     assert Lake(load()).exists(batch["keys"][0])
-    pipeline.stage_prices(NEXT, [batch])
+    market.stage_prices(NEXT, [batch])
     coverage = Lake(load()).read_parquet(
-        Lake(load()).staged_key(pipeline.MARKET_SOURCE, "coverage", NEXT)
+        Lake(load()).staged_key(market.MARKET_SOURCE, "coverage", NEXT)
     )
     assert coverage["status"].tolist() == ["no_data"]
     return "coverage record (not retried)"
@@ -268,7 +269,7 @@ def case_yahoo_unknown_ticker(server, root):
 def case_yahoo_404_without_the_no_data_answer(server, root):
     server.set_fault("/v8/finance/chart/MARA", Fault(status=404, body=b"<html>Not Found</html>"))
     with pytest.raises(SourceError, match="HTTP 404"):
-        pipeline.extract_prices(NEXT, "MARA")
+        market.extract_prices(NEXT, "MARA")
     return "clear error"
 
 
@@ -278,7 +279,7 @@ def case_mempool_malformed(server, root):
         Fault(status=200, body=b'[[1703311464, "822528", null]]'),
     )
     with pytest.raises(SourceError, match="element 0"):
-        pipeline.extract_mempool_difficulty(NEXT)
+        network.extract_mempool_difficulty(NEXT)
     return "clear error"
 
 
@@ -286,7 +287,7 @@ def case_missing_sec_user_agent(server, root, monkeypatch):
     monkeypatch.delenv("MINERWATCH_SEC_USER_AGENT")
     server.requests.clear()
     with pytest.raises(ConfigurationError, match="MINERWATCH_SEC_USER_AGENT"):
-        pipeline.extract_sec_company(NEXT, CIK)
+        sec.extract_sec_company(NEXT, CIK)
     assert not server.requests
     return "clear error, nothing sent"
 
@@ -295,14 +296,14 @@ def case_missing_api_key(server, root, monkeypatch):
     monkeypatch.setenv("MINERWATCH_MARKET_PROVIDER", "fmp")
     server.requests.clear()
     with pytest.raises(ConfigurationError, match="MINERWATCH_FMP_API_KEY"):
-        pipeline.extract_prices(NEXT, "MARA")
+        market.extract_prices(NEXT, "MARA")
     assert not server.requests
     return "clear error, nothing sent"
 
 
 def case_path_traversal(server, root):
     with pytest.raises(LakeKeyError):
-        pipeline.extract_prices(NEXT, "../../../etc/passwd")
+        market.extract_prices(NEXT, "../../../etc/passwd")
     with pytest.raises(LakeKeyError):
         Lake(load()).put_raw("sec", "exhibits/../../x", NEXT, b"x", {})
     assert not (root.parent / "etc").exists()
@@ -316,7 +317,7 @@ def case_implausible_share_count(server, root):
         f"/api/xbrl/companyfacts/CIK{CIK}.json", Fault(status=200, body=json.dumps(doc).encode())
     )
     with pytest.raises(ValidationFailed, match=CIK):
-        pipeline.stage_sec(NEXT, [pipeline.extract_sec_company(NEXT, CIK)])
+        sec.stage_sec(NEXT, [sec.extract_sec_company(NEXT, CIK)])
     return "quarantined batch"
 
 

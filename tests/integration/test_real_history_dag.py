@@ -20,8 +20,8 @@ import pytest
 
 from minerwatch import protocol, warehouse
 from minerwatch.cli import run_dag
-from minerwatch.refdata import write_recording as real_network_recording
-from minerwatch.replay import ReplayServer
+from minerwatch.demo.refdata import write_recording as real_network_recording
+from minerwatch.demo.replay import ReplayServer
 from minerwatch.settings import load
 
 pytestmark = pytest.mark.slow

@@ -17,10 +17,12 @@ import statistics
 import duckdb
 import pytest
 
-from minerwatch import pipeline, universe, warehouse
+from minerwatch import universe, warehouse
+from minerwatch.demo.refdata import write_recording as real_network_recording
+from minerwatch.demo.replay import ReplayServer
 from minerwatch.lake import Lake
-from minerwatch.refdata import write_recording as real_network_recording
-from minerwatch.replay import ReplayServer
+from minerwatch.pipeline import market, network
+from minerwatch.pipeline import sec as sec_tasks
 from minerwatch.settings import load
 from minerwatch.sources import sec
 
@@ -108,13 +110,13 @@ def test_realized_hashrate_of_the_real_releases(env, recording, refdata, monkeyp
     with ReplayServer(recording) as server:
         for k, v in server.env().items():
             monkeypatch.setenv(k, v)
-        pipeline.stage_coinmetrics(DAY, pipeline.extract_coinmetrics(DAY))
-        pipeline.stage_mempool_difficulty(DAY, pipeline.extract_mempool_difficulty(DAY))
+        network.stage_coinmetrics(DAY, network.extract_coinmetrics(DAY))
+        network.stage_mempool_difficulty(DAY, network.extract_mempool_difficulty(DAY))
         tickers = universe.price_tickers(start=load().history_start, end=DAY)
-        pipeline.stage_prices(DAY, [pipeline.extract_prices(DAY, t) for t in tickers])
-        pipeline.check_sec_ciks(DAY, pipeline.extract_sec_company_tickers(DAY))
-        batches = [pipeline.extract_sec_company(DAY, c) for c in sorted(set(ciks.values()))]
-        pipeline.stage_sec(DAY, batches)
+        market.stage_prices(DAY, [market.extract_prices(DAY, t) for t in tickers])
+        sec_tasks.check_sec_ciks(DAY, sec_tasks.extract_sec_company_tickers(DAY))
+        batches = [sec_tasks.extract_sec_company(DAY, c) for c in sorted(set(ciks.values()))]
+        sec_tasks.stage_sec(DAY, batches)
 
     # the real releases, landed and parsed by the pipeline's own code, one batch per company
     by_cik: dict[str, list[dict]] = {}
@@ -126,7 +128,7 @@ def test_realized_hashrate_of_the_real_releases(env, recording, refdata, monkeyp
              "document": name, "url": url, "raw_key": key}
         )  # fmt: skip
     for cik, documents in by_cik.items():
-        figures, docs = pipeline.production_frames(lake, {"cik": cik, "documents": documents})
+        figures, docs = sec_tasks.production_frames(lake, {"cik": cik, "documents": documents})
         lake.write_staged(sec.SOURCE, "production_documents", DAY, docs, {"cik": cik})
         lake.write_staged(sec.SOURCE, "production_updates", DAY, figures, {"cik": cik})
     warehouse.build()
@@ -143,12 +145,12 @@ def test_realized_hashrate_of_the_real_releases(env, recording, refdata, monkeyp
     finally:
         con.close()
     got = {(r[0], r[1]): r for r in rows}
-    network = _network_months(refdata)
+    network_months = _network_months(refdata)
     expected = _expected_btc_mined(refdata)
     assert len(expected) == 9
     lines = ["ticker month  BTC mined  reported (kind)            realized  share rep/real"]
     for (ticker, month), btc in sorted(expected.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        rewards, ehs = network[month]
+        rewards, ehs = network_months[month]
         r = got[(ticker, month)]
         assert r[2] == pytest.approx(btc), (ticker, month)
         assert r[3] == pytest.approx(rewards, rel=1e-12)

@@ -17,8 +17,9 @@ import math
 import duckdb
 import pytest
 
-from minerwatch import pipeline, protocol, warehouse
-from minerwatch.replay import ReplayServer
+from minerwatch import protocol, warehouse
+from minerwatch.demo.replay import ReplayServer
+from minerwatch.pipeline import network
 from minerwatch.settings import load
 
 pytestmark = pytest.mark.slow
@@ -100,9 +101,9 @@ def real_server(refdata, tmp_path, monkeypatch):
 
 def test_mart_reproduces_the_real_coinmetrics_rows(env, real_server):
     server, real, h0, adjustments = real_server
-    keys = pipeline.extract_coinmetrics(LAST_REAL)
-    pipeline.stage_coinmetrics(LAST_REAL, keys)
-    pipeline.stage_mempool_difficulty(LAST_REAL, pipeline.extract_mempool_difficulty(LAST_REAL))
+    keys = network.extract_coinmetrics(LAST_REAL)
+    network.stage_coinmetrics(LAST_REAL, keys)
+    network.stage_mempool_difficulty(LAST_REAL, network.extract_mempool_difficulty(LAST_REAL))
     warehouse.build(select="+fct_network_daily")
 
     con = duckdb.connect(str(load().warehouse), read_only=True)

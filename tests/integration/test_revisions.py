@@ -7,9 +7,10 @@ import json
 import duckdb
 import pytest
 
-from minerwatch import pipeline, warehouse
+from minerwatch import warehouse
+from minerwatch.demo.replay import Fault
 from minerwatch.lake import Lake
-from minerwatch.replay import Fault
+from minerwatch.pipeline import network
 from minerwatch.settings import load
 from tests.helpers import cm_rows
 
@@ -18,9 +19,9 @@ DAY = dt.date(2024, 6, 29)
 
 
 def test_revised_day_lands_beside_the_original_and_the_mart_shows_it(env, replay):
-    first_keys = pipeline.extract_coinmetrics(DAY)
-    pipeline.stage_coinmetrics(DAY, first_keys)
-    pipeline.stage_mempool_difficulty(DAY, pipeline.extract_mempool_difficulty(DAY))
+    first_keys = network.extract_coinmetrics(DAY)
+    network.stage_coinmetrics(DAY, first_keys)
+    network.stage_mempool_difficulty(DAY, network.extract_mempool_difficulty(DAY))
     warehouse.build(select="+fct_network_daily")
     lake = Lake(load())
     original = {k: lake.read_bytes(k) for k in first_keys}
@@ -35,9 +36,9 @@ def test_revised_day_lands_beside_the_original_and_the_mart_shows_it(env, replay
     replay.set_fault(
         "/v4/timeseries/asset-metrics", Fault(status=200, body=json.dumps({"data": data}).encode())
     )
-    new_keys = pipeline.extract_coinmetrics(nxt)
+    new_keys = network.extract_coinmetrics(nxt)
     assert set(new_keys).isdisjoint(first_keys)
-    pipeline.stage_coinmetrics(nxt, new_keys)
+    network.stage_coinmetrics(nxt, new_keys)
     warehouse.build(select="+fct_network_daily")
 
     assert all(lake.read_bytes(k) == b for k, b in original.items())  # nothing landed is changed

@@ -6,8 +6,9 @@ import datetime as dt
 import duckdb
 import pytest
 
-from minerwatch import pipeline, warehouse
+from minerwatch import warehouse
 from minerwatch.lake import Lake
+from minerwatch.pipeline import network
 from minerwatch.settings import load
 
 DAY = dt.date(2024, 6, 30)
@@ -38,17 +39,17 @@ def _objects(client, prefix):
 def test_pipeline_on_s3_lands_stages_and_builds(s3_env, seaweedfs, replay):
     settings = load()
     assert settings.lake_is_s3
-    cm_keys = pipeline.extract_coinmetrics(DAY)
-    mp_keys = pipeline.extract_mempool_difficulty(DAY)
-    pipeline.stage_coinmetrics(DAY, cm_keys)
-    pipeline.stage_mempool_difficulty(DAY, mp_keys)
+    cm_keys = network.extract_coinmetrics(DAY)
+    mp_keys = network.extract_mempool_difficulty(DAY)
+    network.stage_coinmetrics(DAY, cm_keys)
+    network.stage_mempool_difficulty(DAY, mp_keys)
     objects = _objects(seaweedfs["client"], s3_env)
     assert set(cm_keys + mp_keys) <= set(objects)
     assert f"staged/coinmetrics/btc_asset_metrics/logical_date={DAY}/data.parquet" in objects
     assert not any(".tmp-" in k for k in objects)
 
     # the same date again: no new objects, nothing rewritten
-    assert pipeline.extract_coinmetrics(DAY) == cm_keys
+    assert network.extract_coinmetrics(DAY) == cm_keys
     raw_before = {k: v for k, v in objects.items() if k.startswith("raw/")}
     raw_after = {
         k: v for k, v in _objects(seaweedfs["client"], s3_env).items() if k.startswith("raw/")

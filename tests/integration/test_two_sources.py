@@ -17,9 +17,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from minerwatch import pipeline, publish, warehouse
+from minerwatch import publish, warehouse
+from minerwatch.demo.replay import ReplayServer
+from minerwatch.pipeline import network
 from minerwatch.quality import reconcile, validate_frame
-from minerwatch.replay import ReplayServer
 from minerwatch.settings import load
 
 pytestmark = pytest.mark.slow
@@ -72,11 +73,11 @@ def _divergence_30d(days: pd.DataFrame, col_a: str, col_b: str) -> pd.Series:
 def test_the_mart_holds_both_sources_and_they_agree_within_the_tolerance(
     env, real_server, refdata, caplog
 ):
-    pipeline.stage_coinmetrics(DAY, pipeline.extract_coinmetrics(DAY))
-    pipeline.stage_mempool_difficulty(DAY, pipeline.extract_mempool_difficulty(DAY))
-    batch = pipeline.extract_mempool_hashrate(DAY, today=DAY + dt.timedelta(days=1))
+    network.stage_coinmetrics(DAY, network.extract_coinmetrics(DAY))
+    network.stage_mempool_difficulty(DAY, network.extract_mempool_difficulty(DAY))
+    batch = network.extract_mempool_hashrate(DAY, today=DAY + dt.timedelta(days=1))
     assert "/api/v1/mining/hashrate/all" in real_server.requests  # an empty lake: everything
-    pipeline.stage_mempool_hashrate(DAY, batch)
+    network.stage_mempool_hashrate(DAY, batch)
     warehouse.build(select="+fct_network_daily")
 
     con = duckdb.connect(str(load().warehouse), read_only=True)

@@ -15,14 +15,14 @@ SAMPLE_END = dt.date(2024, 6, 30)  # covers the fourth halving (by the sample's 
 
 @pytest.fixture(scope="session")
 def sample_recording(tmp_path_factory) -> Path:
-    from minerwatch import sample
+    from minerwatch.demo import sample
 
     return sample.write_recording(tmp_path_factory.mktemp("sample"), SAMPLE_END)
 
 
 @pytest.fixture
 def replay(sample_recording, monkeypatch):
-    from minerwatch.replay import ReplayServer
+    from minerwatch.demo.replay import ReplayServer
 
     with ReplayServer(sample_recording) as server:
         for k, v in server.env().items():

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from minerwatch import claims
+from minerwatch.dates import is_trading_day
 from minerwatch.errors import ConfigurationError
-from minerwatch.sample_market import is_trading_day
 
 REPO = Path(__file__).resolve().parents[2]
 DESIGN = REPO.parent / "shared" / "DESIGN.md"
@@ -376,8 +376,8 @@ def test_the_demo_data_of_a_day_do_not_depend_on_the_demo_date(tmp_path):
     import csv
     import json
 
-    from minerwatch import sample
-    from minerwatch.sample_market import NOTE_PERIODS
+    from minerwatch.demo import sample
+    from minerwatch.demo.market import NOTE_PERIODS
 
     cut = "2024-07-31"
     short = sample.write_recording(tmp_path / "short", dt.date.fromisoformat(cut))

@@ -16,10 +16,11 @@ import shutil
 import duckdb
 import pytest
 
-from minerwatch import pipeline, warehouse
+from minerwatch import warehouse
+from minerwatch.demo.replay import CM_CSV_PATH, Fault, ReplayServer
 from minerwatch.errors import SourceError, ValidationFailed
 from minerwatch.lake import Lake
-from minerwatch.replay import CM_CSV_PATH, Fault, ReplayServer
+from minerwatch.pipeline import network
 from minerwatch.settings import load
 
 CM_PATH = "/v4/timeseries/asset-metrics"
@@ -60,7 +61,7 @@ def test_a_refused_api_falls_back_to_the_published_csv_on_real_data(
 ):
     _refuse(real_server, 401)
     with caplog.at_level(logging.WARNING, logger="minerwatch.pipeline"):
-        keys = pipeline.extract_coinmetrics(REAL_DAY)
+        keys = network.extract_coinmetrics(REAL_DAY)
     # one API request (a refusal is not retried), then the CSV
     assert [r.split("?")[0] for r in real_server.requests] == [CM_PATH, CM_CSV_PATH]
     assert "refused access (HTTP 401)" in caplog.text and "coinmetrics:csv" in caplog.text
@@ -73,10 +74,10 @@ def test_a_refused_api_falls_back_to_the_published_csv_on_real_data(
     assert side["url"] == real_server.base_url + CM_CSV_PATH
     assert (side["window_start"], side["window_end"]) == ("2009-01-03", "2024-05-31")
     assert side["api_status"] == 401 and side["rows"] == 5628
-    assert pipeline.extract_coinmetrics(REAL_DAY) == keys  # write-once: a rerun lands nothing new
+    assert network.extract_coinmetrics(REAL_DAY) == keys  # write-once: a rerun lands nothing new
 
     # the same gate as the API rows, then staged with the provider named on every row
-    staged = lake.read_parquet(pipeline.stage_coinmetrics(REAL_DAY, keys))
+    staged = lake.read_parquet(network.stage_coinmetrics(REAL_DAY, keys))
     assert len(staged) == 5628 and set(staged["source"]) == {"coinmetrics:csv"}
     with open(refdata / GENESIS_CSV, newline="") as fh:
         real = {r["time"]: r for r in csv.DictReader(fh)}
@@ -91,7 +92,7 @@ def test_a_refused_api_falls_back_to_the_published_csv_on_real_data(
             ), (row.date_day, metric)
 
     # ... and carried to the mart's `source`
-    pipeline.stage_mempool_difficulty(REAL_DAY, pipeline.extract_mempool_difficulty(REAL_DAY))
+    network.stage_mempool_difficulty(REAL_DAY, network.extract_mempool_difficulty(REAL_DAY))
     warehouse.build(select="+fct_network_daily")
     con = duckdb.connect(str(load().warehouse), read_only=True)
     try:
@@ -105,20 +106,20 @@ def test_a_refused_api_falls_back_to_the_published_csv_on_real_data(
 
 def test_a_403_falls_back_too(env, replay):
     _refuse(replay, 403)
-    keys = pipeline.extract_coinmetrics(DAY)
+    keys = network.extract_coinmetrics(DAY)
     lake = Lake(load())
     assert lake.raw_sidecar(keys[0])["api_status"] == 403
-    staged = lake.read_parquet(pipeline.stage_coinmetrics(DAY, keys))
+    staged = lake.read_parquet(network.stage_coinmetrics(DAY, keys))
     assert staged["date_day"].min() == dt.date(2009, 1, 3) and staged["date_day"].max() == DAY
     assert set(staged["source"]) == {"coinmetrics:csv"}
 
 
 def test_transient_errors_retry_and_never_fall_back(env, replay):
     replay.set_fault(CM_PATH, Fault(status=503, times=2))
-    keys = pipeline.extract_coinmetrics(DAY)
+    keys = network.extract_coinmetrics(DAY)
     assert not any(CM_CSV_PATH in r for r in replay.requests)
     assert all("/btc_asset_metrics/" in k for k in keys)
-    staged = Lake(load()).read_parquet(pipeline.stage_coinmetrics(DAY, keys))
+    staged = Lake(load()).read_parquet(network.stage_coinmetrics(DAY, keys))
     assert set(staged["source"]) == {"coinmetrics:api"}
 
 
@@ -134,9 +135,9 @@ def test_the_gate_applies_to_the_csv_rows(env, replay):
     replay.set_fault(
         CM_CSV_PATH, Fault(status=200, body=out.getvalue().encode(), content_type="text/plain")
     )
-    keys = pipeline.extract_coinmetrics(DAY)
+    keys = network.extract_coinmetrics(DAY)
     with pytest.raises(ValidationFailed, match="hashrate_ehs") as err:
-        pipeline.stage_coinmetrics(DAY, keys)
+        network.stage_coinmetrics(DAY, keys)
     assert "quarantined" in str(err.value)
     lake = Lake(load())
     assert lake.list(f"quarantine/coinmetrics/btc_asset_metrics/logical_date={DAY}")
@@ -148,7 +149,7 @@ def test_a_csv_without_a_metric_is_a_clear_error(env, replay):
     body = b"time,PriceUSD,SplyCur,IssTotNtv,FeeTotNtv,BlkCnt\n2024-06-01,1,2,3,4,5\n"
     replay.set_fault(CM_CSV_PATH, Fault(status=200, body=body, content_type="text/plain"))
     with pytest.raises(SourceError, match="lacks the metric column.*HashRate") as err:
-        pipeline.extract_coinmetrics(DAY)
+        network.extract_coinmetrics(DAY)
     assert replay.base_url + CM_CSV_PATH in str(err.value)
     assert "MINERWATCH_COINMETRICS_CSV_URL" in str(err.value)
 
@@ -156,19 +157,19 @@ def test_a_csv_without_a_metric_is_a_clear_error(env, replay):
 def test_a_csv_that_ends_before_the_window_warns_and_the_next_run_takes_the_rest(
     env, replay, caplog
 ):
-    pipeline.stage_coinmetrics(DAY, pipeline.extract_coinmetrics(DAY))  # the API, up to DAY
+    network.stage_coinmetrics(DAY, network.extract_coinmetrics(DAY))  # the API, up to DAY
     _refuse(replay)
     later = DAY + dt.timedelta(days=2)  # the published file (the recording) ends on DAY
     with caplog.at_level(logging.WARNING, logger="minerwatch.sources.coinmetrics"):
-        keys = pipeline.extract_coinmetrics(later)
+        keys = network.extract_coinmetrics(later)
     assert f"ends on {DAY}, before the window end {later}" in caplog.text
-    staged = Lake(load()).read_parquet(pipeline.stage_coinmetrics(later, keys))
+    staged = Lake(load()).read_parquet(network.stage_coinmetrics(later, keys))
     assert staged["date_day"].max() == DAY  # the overlap days, from the CSV
     assert set(staged["source"]) == {"coinmetrics:csv"}
 
 
 def test_a_stale_csv_without_the_window_is_a_clear_error(env, replay):
-    pipeline.stage_coinmetrics(DAY, pipeline.extract_coinmetrics(DAY))
+    network.stage_coinmetrics(DAY, network.extract_coinmetrics(DAY))
     _refuse(replay)
     text = (replay.recording.directory / "coinmetrics" / "btc.csv").read_text()
     lines = text.splitlines(keepends=True)
@@ -176,5 +177,5 @@ def test_a_stale_csv_without_the_window_is_a_clear_error(env, replay):
     replay.set_fault(CM_CSV_PATH, Fault(status=200, body=stale.encode(), content_type="text/plain"))
     # the window is the overlap 2024-06-24..07-01; the file ends on 2024-06-10
     with pytest.raises(SourceError, match=r"has no rows for 2024-06-24\.\.2024-07-01.*run again"):
-        pipeline.extract_coinmetrics(DAY + dt.timedelta(days=1))
+        network.extract_coinmetrics(DAY + dt.timedelta(days=1))
     assert Lake(load()).list("raw/coinmetrics/btc_csv")  # what came is landed all the same

@@ -7,10 +7,12 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from minerwatch import pipeline, publish, warehouse
+from minerwatch import publish, warehouse
+from minerwatch.demo.replay import Fault
 from minerwatch.errors import SourceError
 from minerwatch.lake import Lake
-from minerwatch.replay import Fault
+from minerwatch.pipeline import market
+from minerwatch.pipeline import sec as sec_tasks
 from minerwatch.settings import load
 from minerwatch.sources import sec
 
@@ -24,16 +26,16 @@ def _coverage(source):
 
 def test_yahoo_no_data_is_landed_not_retried_and_staged_as_coverage(env, replay):
     replay.requests.clear()
-    batches = [pipeline.extract_prices(DAY, t) for t in ("MARA", "GONE")]
+    batches = [market.extract_prices(DAY, t) for t in ("MARA", "GONE")]
     gone = batches[1]
     assert gone["status"] == "no_data"
     assert "No data found, symbol may be delisted" in gone["reason"]
     assert sum("/chart/GONE" in r for r in replay.requests) == 1  # a 404 is not retried
     lake = Lake(load())
     assert b"No data found" in lake.read_bytes(gone["keys"][0])  # the answer, as it came
-    staged = pipeline.stage_prices(DAY, batches)
+    staged = market.stage_prices(DAY, batches)
     assert len(staged) == 1  # MARA staged, the run goes on
-    cov = _coverage(pipeline.MARKET_SOURCE).set_index("member")
+    cov = _coverage(market.MARKET_SOURCE).set_index("member")
     assert cov.loc["MARA", "status"] == "landed"
     assert cov.loc["GONE", "status"] == "no_data"
     assert cov.loc["GONE", "raw_key"] == gone["keys"][0]
@@ -41,31 +43,31 @@ def test_yahoo_no_data_is_landed_not_retried_and_staged_as_coverage(env, replay)
 
 def test_transient_errors_still_retry(env, replay):
     replay.set_fault("/v8/finance/chart/MARA", Fault(status=503, times=2))
-    batch = pipeline.extract_prices(DAY, "MARA")
+    batch = market.extract_prices(DAY, "MARA")
     assert batch["status"] == "landed"
 
 
 def test_a_404_that_is_not_the_no_data_answer_is_an_error(env, replay):
     replay.set_fault("/v8/finance/chart/MARA", Fault(status=404, body=b"<html>gateway</html>"))
     with pytest.raises(SourceError, match="HTTP 404.*MINERWATCH_YAHOO_URL"):
-        pipeline.extract_prices(DAY, "MARA")
+        market.extract_prices(DAY, "MARA")
 
 
 def test_fmp_empty_answer_is_no_data(env, replay, monkeypatch):
     monkeypatch.setenv("MINERWATCH_MARKET_PROVIDER", "fmp")
     monkeypatch.setenv("MINERWATCH_FMP_API_KEY", "k-123")
-    batch = pipeline.extract_prices(DAY, "GONE")
+    batch = market.extract_prices(DAY, "GONE")
     assert batch["status"] == "no_data" and "FMP has no prices for GONE" in batch["reason"]
 
 
 def test_sec_company_without_documents_is_named_not_fatal(env, replay, monkeypatch):
     monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
     replay.requests.clear()
-    missing = pipeline.extract_sec_company(DAY, "0000000001")
+    missing = sec_tasks.extract_sec_company(DAY, "0000000001")
     assert missing["status"] == "no_data" and "HTTP 404" in missing["reason"]
     assert sum("CIK0000000001" in r for r in replay.requests) == 1
-    present = pipeline.extract_sec_company(DAY, "0001507605")
-    pipeline.stage_sec(DAY, [present, missing])
+    present = sec_tasks.extract_sec_company(DAY, "0001507605")
+    sec_tasks.stage_sec(DAY, [present, missing])
     cov = _coverage(sec.SOURCE).set_index("member")
     assert cov.loc["0000000001", "status"] == "no_data"
     assert cov.loc["0001507605", "status"] == "landed"

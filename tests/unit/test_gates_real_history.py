@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from minerwatch import pipeline
 from minerwatch.errors import ValidationFailed
 from minerwatch.lake import Lake
+from minerwatch.pipeline import network
 from minerwatch.quality import validate_frame
 from minerwatch.quality.gx import EXPECTATIONS_DIR
 from minerwatch.settings import load
@@ -56,7 +56,7 @@ def test_every_expectation_in_every_suite_says_why():
 
 def test_the_whole_real_history_passes_the_gate(genesis_rows):
     df = _frame(genesis_rows)
-    check = pipeline.network_check_frame(df, 0)
+    check = network.network_check_frame(df, 0)
     outcome = validate_frame(check, "coinmetrics_btc_asset_metrics")
     assert outcome.success, outcome.summary()
     # the real quirks are in the batch, not cleaned away
@@ -88,7 +88,7 @@ def test_bad_values_inside_real_history_still_fail(genesis_rows, day, change, fa
     i = next(i for i, r in enumerate(rows) if r["time"] == day)
     rows[i].update(change)
     outcome = validate_frame(
-        pipeline.network_check_frame(_frame(rows), 0), "coinmetrics_btc_asset_metrics"
+        network.network_check_frame(_frame(rows), 0), "coinmetrics_btc_asset_metrics"
     )
     assert not outcome.success
     assert failing in outcome.summary()
@@ -97,7 +97,7 @@ def test_bad_values_inside_real_history_still_fail(genesis_rows, day, change, fa
 
 def test_zero_block_days_may_lack_hash_rate_but_not_a_mined_day(genesis_rows):
     first_week = genesis_rows[:10]  # 2009-01-03..12: six empty days, then blocks
-    check = pipeline.network_check_frame(_frame(first_week), 0)
+    check = network.network_check_frame(_frame(first_week), 0)
     assert validate_frame(check, "coinmetrics_btc_asset_metrics").success
 
 
@@ -114,18 +114,18 @@ def test_an_incomplete_newest_day_is_not_staged_and_the_next_run_takes_it(
     body = json.dumps({"data": _items(rows)}).encode()
     key = lake.put_raw(coinmetrics.SOURCE, coinmetrics.DATASET, day, body, {}).key
     with caplog.at_level(logging.WARNING, logger="minerwatch.pipeline"):
-        staged = pipeline.stage_coinmetrics(day, [key])
+        staged = network.stage_coinmetrics(day, [key])
     assert lake.read_parquet(staged)["date_day"].max() == dt.date(2024, 5, 30)
     assert "has not finished 2024-05-31" in caplog.text
     assert "HashRate" in caplog.text and "PriceUSD" in caplog.text
     assert not lake.list("quarantine")
     # the next run's window reaches back over the overlap and stages the completed day
-    start, _ = pipeline.network_window(lake, day + dt.timedelta(days=1))
+    start, _ = network.network_window(lake, day + dt.timedelta(days=1))
     assert start <= dt.date(2024, 5, 31)
     nxt = day + dt.timedelta(days=1)
     body = json.dumps({"data": _items(genesis_rows[-7:])}).encode()
     key = lake.put_raw(coinmetrics.SOURCE, coinmetrics.DATASET, nxt, body, {}).key
-    assert lake.read_parquet(pipeline.stage_coinmetrics(nxt, [key]))["date_day"].max() == day
+    assert lake.read_parquet(network.stage_coinmetrics(nxt, [key]))["date_day"].max() == day
 
 
 def test_a_missing_value_inside_the_batch_is_not_mistaken_for_an_incomplete_day(env, genesis_rows):
@@ -136,7 +136,7 @@ def test_a_missing_value_inside_the_batch_is_not_mistaken_for_an_incomplete_day(
     body = json.dumps({"data": _items(rows)}).encode()
     key = lake.put_raw(coinmetrics.SOURCE, coinmetrics.DATASET, day, body, {}).key
     with pytest.raises(ValidationFailed, match="HashRate"):
-        pipeline.stage_coinmetrics(day, [key])
+        network.stage_coinmetrics(day, [key])
 
 
 def test_a_warning_severity_expectation_warns_and_does_not_block(tmp_path, monkeypatch, caplog):

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from minerwatch import pipeline
+from minerwatch.demo.replay import Fault
 from minerwatch.errors import SourceError
 from minerwatch.lake import Lake
-from minerwatch.replay import Fault
+from minerwatch.pipeline import network
 from minerwatch.settings import load
 from minerwatch.sources import coinmetrics
 
@@ -123,7 +123,7 @@ def test_non_numeric_metric_is_an_error_naming_day_and_metric(env):
 
 def test_window_is_genesis_on_an_empty_lake_then_an_overlap(env):
     lake = Lake(load())
-    assert pipeline.network_window(lake, dt.date(2024, 1, 10)) == (
+    assert network.network_window(lake, dt.date(2024, 1, 10)) == (
         dt.date(2009, 1, 3),
         dt.date(2024, 1, 10),
     )
@@ -132,8 +132,8 @@ def test_window_is_genesis_on_an_empty_lake_then_an_overlap(env):
     days = pd.DataFrame({"date_day": [dt.date(2024, 1, 9)], "BlkCnt": [1]})
     lake.write_staged(coinmetrics.SOURCE, coinmetrics.DATASET, "2024-01-09", days)
     # the next day re-fetches OVERLAP_DAYS before it; a rerun of 2024-01-09 ignores its own partition
-    assert pipeline.network_window(lake, dt.date(2024, 1, 10)) == (
+    assert network.network_window(lake, dt.date(2024, 1, 10)) == (
         dt.date(2024, 1, 3),
         dt.date(2024, 1, 10),
     )
-    assert pipeline.network_window(lake, dt.date(2024, 1, 9))[0] == dt.date(2009, 1, 3)
+    assert network.network_window(lake, dt.date(2024, 1, 9))[0] == dt.date(2009, 1, 3)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from minerwatch import pipeline
+from minerwatch.demo.replay import Fault
 from minerwatch.errors import ConfigurationError, SourceError, ValidationFailed
 from minerwatch.lake import Lake
-from minerwatch.replay import Fault
+from minerwatch.pipeline import market
 from minerwatch.settings import load
 from minerwatch.sources import yahoo
 
@@ -93,7 +93,7 @@ def test_yahoo_401_crumb_and_429_are_retried(env, replay):
         ),
     )
     replay.set_fault(path, Fault(status=429, body=b"Too Many Requests", content_type="text/plain"))
-    out = pipeline.extract_prices(DAY, "MARA")
+    out = market.extract_prices(DAY, "MARA")
     assert out["provider"] == "yahoo" and len(out["keys"]) == 1
     assert sum(path in r for r in replay.requests) == 3
 
@@ -104,23 +104,23 @@ def test_yahoo_keeps_failing_is_a_clear_error(env, replay, monkeypatch):
         "/v8/finance/chart/MARA", Fault(status=429, times=5, body=b"Too Many Requests")
     )
     with pytest.raises(SourceError, match=r"HTTP 429 after 2 attempt.*rate-limited"):
-        pipeline.extract_prices(DAY, "MARA")
+        market.extract_prices(DAY, "MARA")
 
 
 def test_fmp_without_a_key_is_refused_before_any_request(env, replay, monkeypatch):
     monkeypatch.setenv("MINERWATCH_MARKET_PROVIDER", "fmp")
     with pytest.raises(ConfigurationError, match="MINERWATCH_FMP_API_KEY"):
-        pipeline.extract_prices(DAY, "GREE")
+        market.extract_prices(DAY, "GREE")
     assert not replay.requests
 
 
 def test_fmp_gives_the_same_frame_as_yahoo(env, replay, monkeypatch):
     lake = Lake(load())
-    y = pipeline.price_frame(lake, pipeline.extract_prices(DAY, "GREE"))
+    y = market.price_frame(lake, market.extract_prices(DAY, "GREE"))
     monkeypatch.setenv("MINERWATCH_MARKET_PROVIDER", "fmp")
     monkeypatch.setenv("MINERWATCH_FMP_API_KEY", "dummy-fmp-key-77")
-    batch = pipeline.extract_prices(DAY, "GREE")
-    f = pipeline.price_frame(lake, batch)
+    batch = market.extract_prices(DAY, "GREE")
+    f = market.price_frame(lake, batch)
     assert len(f) == len(y) > 100
     assert f["close_as_traded"].tolist() == pytest.approx(y["close_as_traded"].tolist(), rel=1e-6)
     assert f["split_ratio"].dropna().tolist() == [0.1]
@@ -129,7 +129,7 @@ def test_fmp_gives_the_same_frame_as_yahoo(env, replay, monkeypatch):
 
 
 def test_a_bad_ticker_is_quarantined_and_the_others_staged(env, replay):
-    good = pipeline.extract_prices(DAY, "MARA")
+    good = market.extract_prices(DAY, "MARA")
     lake = Lake(load())
     bad_body = json.dumps({"chart": {"error": None, "result": [{
         "meta": {"symbol": "RIOT", "exchangeTimezoneName": "America/New_York"}, "timestamp": [1719495000],
@@ -138,7 +138,7 @@ def test_a_bad_ticker_is_quarantined_and_the_others_staged(env, replay):
     bad = {"ticker": "RIOT", "provider": "yahoo",
            "keys": [lake.put_raw("yahoo", "chart_daily", DAY, bad_body, {}).key]}  # fmt: skip
     with pytest.raises(ValidationFailed, match=r"(?s)1 of 2 .*RIOT"):
-        pipeline.stage_prices(DAY, [good, bad])
+        market.stage_prices(DAY, [good, bad])
     staged = lake.list("staged/market/prices_daily")
     assert any("ticker=MARA" in k for k in staged) and not any("ticker=RIOT" in k for k in staged)
     assert lake.list("quarantine/market/prices_daily")

@@ -12,11 +12,11 @@ import statistics
 
 import pytest
 
-from minerwatch import pipeline
+from minerwatch.demo.replay import Fault, ReplayServer
 from minerwatch.errors import SourceError, ValidationFailed
 from minerwatch.lake import Lake
+from minerwatch.pipeline import network
 from minerwatch.quality import validate_frame
-from minerwatch.replay import Fault, ReplayServer
 from minerwatch.settings import load
 from minerwatch.sources import mempool
 
@@ -92,7 +92,7 @@ def test_the_real_history_maps_to_days_and_passes_the_gate(real_body):
     assert str(frame["bucket_end_at"].iloc[0]) == "2009-01-04 00:00:00+00:00"
     raw = json.loads(real_body)["hashrates"]
     assert frame["avg_hashrate_hs"].iloc[-1] == float(raw[-1]["avgHashrate"])
-    outcome = validate_frame(pipeline.mempool_hashrate_check_frame(frame), "mempool_hashrate_daily")
+    outcome = validate_frame(network.mempool_hashrate_check_frame(frame), "mempool_hashrate_daily")
     assert outcome.success, outcome.summary()
 
 
@@ -111,7 +111,7 @@ def test_bad_values_inside_the_real_history_fail_the_gate(real_body, mutate, fai
     doc = json.loads(real_body)
     mutate(doc["hashrates"])
     frame = mempool.hashrate_frame([("k", json.dumps(doc).encode())], dt.date(2009, 1, 3), DAY)
-    outcome = validate_frame(pipeline.mempool_hashrate_check_frame(frame), "mempool_hashrate_daily")
+    outcome = validate_frame(network.mempool_hashrate_check_frame(frame), "mempool_hashrate_daily")
     assert not outcome.success
     assert failing in outcome.summary()
 
@@ -127,7 +127,7 @@ def test_period_is_all_on_an_empty_lake_then_the_smallest_that_reaches_back():
 
 
 def test_extract_and_stage_through_the_replay_server(env, server):
-    batch = pipeline.extract_mempool_hashrate(DAY, today=DAY + dt.timedelta(days=1))
+    batch = network.extract_mempool_hashrate(DAY, today=DAY + dt.timedelta(days=1))
     assert batch["status"] == "landed"
     assert server.requests == [PATH + "all"]  # an empty lake takes the whole history
     lake = Lake(load())
@@ -140,18 +140,18 @@ def test_extract_and_stage_through_the_replay_server(env, server):
         lake.read_bytes(key)
         == (server.recording.directory / "mempool" / "hashrate-all.json").read_bytes()
     )
-    staged = lake.read_parquet(pipeline.stage_mempool_hashrate(DAY, batch))
+    staged = lake.read_parquet(network.stage_mempool_hashrate(DAY, batch))
     assert len(staged) == 5627 and staged["date_day"].max() == dt.date(2024, 5, 30)
 
     # the same date again: the same bytes, no new raw object, the same partition
-    again = pipeline.extract_mempool_hashrate(DAY, today=DAY + dt.timedelta(days=1))
+    again = network.extract_mempool_hashrate(DAY, today=DAY + dt.timedelta(days=1))
     assert again["keys"] == batch["keys"]
-    assert lake.read_parquet(pipeline.stage_mempool_hashrate(DAY, again)).equals(staged)
+    assert lake.read_parquet(network.stage_mempool_hashrate(DAY, again)).equals(staged)
 
     # the next day: an overlap of 7 days before the last staged one, so the smallest period
     server.requests.clear()
     nxt = DAY + dt.timedelta(days=1)
-    batch2 = pipeline.extract_mempool_hashrate(nxt, today=nxt + dt.timedelta(days=1))
+    batch2 = network.extract_mempool_hashrate(nxt, today=nxt + dt.timedelta(days=1))
     assert server.requests == [PATH + "1m"]
     assert (batch2["window_start"], batch2["window_end"]) == ("2024-05-24", "2024-06-01")
     doc = json.loads(lake.read_bytes(batch2["keys"][0]))
@@ -159,7 +159,7 @@ def test_extract_and_stage_through_the_replay_server(env, server):
     assert doc["hashrates"][0]["timestamp"] == int(
         dt.datetime(2024, 4, 30, tzinfo=dt.UTC).timestamp()
     )
-    part = lake.read_parquet(pipeline.stage_mempool_hashrate(nxt, batch2))
+    part = lake.read_parquet(network.stage_mempool_hashrate(nxt, batch2))
     assert list(part["date_day"]) == [dt.date(2024, 5, 24) + dt.timedelta(d) for d in range(7)]
 
 
@@ -170,8 +170,8 @@ def test_a_404_is_landed_and_the_run_goes_on(env, tmp_path, monkeypatch, caplog)
         for k, v in srv.env().items():
             monkeypatch.setenv(k, v)
         with caplog.at_level(logging.WARNING):
-            batch = pipeline.extract_mempool_hashrate(DAY, today=DAY)
-            assert pipeline.stage_mempool_hashrate(DAY, batch) is None
+            batch = network.extract_mempool_hashrate(DAY, today=DAY)
+            assert network.stage_mempool_hashrate(DAY, batch) is None
         assert len(srv.requests) == 1  # definitive: not retried
     assert batch["status"] == "no_data" and "HTTP 404" in batch["reason"]
     lake = Lake(load())
@@ -185,9 +185,9 @@ def test_a_bad_batch_is_quarantined_and_nothing_staged(env, server, real_body):
     doc = json.loads(real_body)
     doc["hashrates"][-2]["avgHashrate"] = -5
     server.set_fault(PATH + "all", Fault(status=200, body=json.dumps(doc).encode()))
-    batch = pipeline.extract_mempool_hashrate(DAY, today=DAY)
+    batch = network.extract_mempool_hashrate(DAY, today=DAY)
     with pytest.raises(ValidationFailed, match="hashrate_ehs") as err:
-        pipeline.stage_mempool_hashrate(DAY, batch)
+        network.stage_mempool_hashrate(DAY, batch)
     assert "quarantined" in str(err.value)
     lake = Lake(load())
     assert lake.list(f"quarantine/mempool/hashrate_daily/logical_date={DAY}")
@@ -205,12 +205,12 @@ def test_a_bad_batch_is_quarantined_and_nothing_staged(env, server, real_body):
 def test_a_malformed_body_is_a_clear_error_naming_the_url(env, server, body, match):
     server.set_fault(PATH + "all", Fault(status=200, body=body))
     with pytest.raises(SourceError, match=match) as err:
-        pipeline.extract_mempool_hashrate(DAY, today=DAY)
+        network.extract_mempool_hashrate(DAY, today=DAY)
     assert server.mempool_url in str(err.value)
     assert not Lake(load()).list("raw")  # nothing unusable is landed
 
 
 def test_transient_errors_are_retried(env, server):
     server.set_fault(PATH + "all", Fault(status=503, times=2))
-    assert pipeline.extract_mempool_hashrate(DAY, today=DAY)["status"] == "landed"
+    assert network.extract_mempool_hashrate(DAY, today=DAY)["status"] == "landed"
     assert server.requests == [PATH + "all"] * 3

@@ -20,11 +20,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from minerwatch import pipeline, publish, warehouse
+from minerwatch import publish, warehouse
+from minerwatch.demo.replay import Fault, ReplayServer
 from minerwatch.errors import ValidationFailed
 from minerwatch.lake import Lake
+from minerwatch.pipeline import network
 from minerwatch.quality import validate_frame
-from minerwatch.replay import Fault, ReplayServer
 from minerwatch.settings import load
 from minerwatch.sources import pools
 
@@ -91,7 +92,7 @@ def test_the_doc_samples_valid_parts_pass_the_gates(sample_shares, sample_pools)
     end = dt.datetime(2022, 4, 18, tzinfo=dt.UTC)  # the sample's week: Monday 00:00 UTC
     frame = pools.shares_frame([("k", body)], None, end)
     assert len(frame) == 7 and set(frame["week_end_at"]) == {end}
-    outcome = validate_frame(pipeline.pool_shares_check_frame(frame), "mempool_pool_shares_weekly")
+    outcome = validate_frame(network.pool_shares_check_frame(frame), "mempool_pool_shares_weekly")
     assert outcome.success, outcome.summary()
     # the derived slugs are the source's own for the pools both samples name
     derived = dict(zip(frame["pool_name"], frame["pool_slug"], strict=True))
@@ -100,14 +101,14 @@ def test_the_doc_samples_valid_parts_pass_the_gates(sample_shares, sample_pools)
     assert derived["Binance Pool"] == "binancepool"
 
     blocks = pools.blocks_frame(json.dumps(_month_body(sample_pools)).encode(), "k", ON_TIME)
-    outcome = validate_frame(pipeline.pool_blocks_check_frame(blocks), "mempool_pool_blocks")
+    outcome = validate_frame(network.pool_blocks_check_frame(blocks), "mempool_pool_blocks")
     assert outcome.success, outcome.summary()
 
 
 def test_the_abbreviated_sample_total_is_caught_by_the_gate(sample_pools):
     # as published: 3 pools listed (486 blocks), total 1,005 — a body cut short
     blocks = pools.blocks_frame(json.dumps(sample_pools).encode(), "k", ON_TIME)
-    outcome = validate_frame(pipeline.pool_blocks_check_frame(blocks), "mempool_pool_blocks")
+    outcome = validate_frame(network.pool_blocks_check_frame(blocks), "mempool_pool_blocks")
     assert not outcome.success and "block_total_error" in outcome.summary()
 
 
@@ -133,12 +134,12 @@ def test_the_month_end_run_lands_both_and_builds_the_mart(
     env, recording, sample_shares, sample_pools, monkeypatch
 ):
     with _serve(recording, monkeypatch) as server:
-        batch = pipeline.extract_mempool_pools(DAY, today=DAY + dt.timedelta(days=1))
+        batch = network.extract_mempool_pools(DAY, today=DAY + dt.timedelta(days=1))
         assert server.requests == [SHARES_PATH + "all", BLOCKS_PATH + "1m"]
     lake = Lake(load())
     side = lake.raw_sidecar(batch["blocks"]["keys"][0])
     assert side["date"] == "Sat, 01 Jun 2024 00:20:00 GMT"  # the source's clock: the window end
-    staged = pipeline.stage_mempool_pools(DAY, batch)
+    staged = network.stage_mempool_pools(DAY, batch)
     assert len(staged) == 2
     shares = lake.read_parquet(lake.staged_key("mempool", "pool_shares_weekly", DAY))
     # no look-ahead: the week ending Monday 2024-06-03 has not ended on the logical date
@@ -186,15 +187,15 @@ def test_the_next_run_asks_a_short_period_and_days_not_at_month_end_no_block_cou
     env, recording, monkeypatch
 ):
     with _serve(recording, monkeypatch) as server:
-        pipeline.stage_mempool_pools(DAY, pipeline.extract_mempool_pools(DAY, today=DAY))
+        network.stage_mempool_pools(DAY, network.extract_mempool_pools(DAY, today=DAY))
         server.requests.clear()
         nxt = DAY + dt.timedelta(days=1)
-        batch = pipeline.extract_mempool_pools(nxt, today=nxt + dt.timedelta(days=1))
+        batch = network.extract_mempool_pools(nxt, today=nxt + dt.timedelta(days=1))
         assert server.requests == [SHARES_PATH + "1m"]  # not a month's last day: no counts
     assert batch["blocks"] is None
     assert batch["shares"]["first_week_end"] == "2024-05-13T00:00:00+00:00"  # 2 weeks' overlap
     lake = Lake(load())
-    pipeline.stage_mempool_pools(nxt, batch)
+    network.stage_mempool_pools(nxt, batch)
     part = lake.read_parquet(lake.staged_key("mempool", "pool_shares_weekly", nxt))
     assert sorted(set(part["week_end_at"])) == WEEK_ENDS[2:5]
 
@@ -202,9 +203,9 @@ def test_the_next_run_asks_a_short_period_and_days_not_at_month_end_no_block_cou
 def test_a_late_run_is_staged_but_stands_for_no_month(env, recording, monkeypatch, caplog):
     late = ON_TIME + dt.timedelta(days=2)
     with _serve(recording, monkeypatch, when=late):
-        batch = pipeline.extract_mempool_pools(DAY, today=late.date())
+        batch = network.extract_mempool_pools(DAY, today=late.date())
         with caplog.at_level(logging.WARNING, logger="minerwatch.pipeline"):
-            pipeline.stage_mempool_pools(DAY, batch)
+            network.stage_mempool_pools(DAY, batch)
     assert "is not a calendar month (the run was late)" in caplog.text
     lake = Lake(load())
     blocks = lake.read_parquet(lake.staged_key("mempool", "pool_blocks", DAY))
@@ -219,9 +220,9 @@ def test_a_bad_share_batch_is_quarantined_and_the_block_counts_still_staged(
     bad[3]["share"] = 1.5
     with _serve(recording, monkeypatch) as server:
         server.set_fault(SHARES_PATH + "all", Fault(status=200, body=json.dumps(bad).encode()))
-        batch = pipeline.extract_mempool_pools(DAY, today=DAY)
+        batch = network.extract_mempool_pools(DAY, today=DAY)
         with pytest.raises(ValidationFailed, match="share") as err:
-            pipeline.stage_mempool_pools(DAY, batch)
+            network.stage_mempool_pools(DAY, batch)
     assert "1 mempool pool batch(es) failed validation (1 staged)" in str(err.value)
     lake = Lake(load())
     assert lake.list(f"quarantine/mempool/pool_shares_weekly/logical_date={DAY}")
@@ -234,8 +235,8 @@ def test_without_the_mining_api_the_run_goes_on(env, tmp_path, monkeypatch, capl
     rec.mkdir()
     with _serve(rec, monkeypatch) as server:
         with caplog.at_level(logging.WARNING):
-            batch = pipeline.extract_mempool_pools(DAY, today=DAY)
-            assert pipeline.stage_mempool_pools(DAY, batch) == []
+            batch = network.extract_mempool_pools(DAY, today=DAY)
+            assert network.stage_mempool_pools(DAY, batch) == []
         assert len(server.requests) == 2  # a 404 is definitive: not retried
     assert batch["shares"]["status"] == batch["blocks"]["status"] == "no_data"
     assert "does not serve the mining pools API" in caplog.text

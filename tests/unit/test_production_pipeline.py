@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from minerwatch import pipeline
 from minerwatch.errors import ValidationFailed
 from minerwatch.lake import Lake
+from minerwatch.pipeline import sec
 from minerwatch.settings import load
 
 DAY = dt.date(2024, 6, 30)
@@ -19,20 +19,20 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "production"
 @pytest.fixture
 def staged_filings(env, replay, monkeypatch):
     monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
-    pipeline.stage_sec(DAY, [pipeline.extract_sec_company(DAY, RIOT)])
+    sec.stage_sec(DAY, [sec.extract_sec_company(DAY, RIOT)])
     return Lake(load())
 
 
 def test_discovery_lands_indexes_and_exhibits_and_stages_cited_figures(staged_filings, replay):
     lake = staged_filings
-    batch = pipeline.extract_production_updates(DAY, RIOT)
+    batch = sec.extract_production_updates(DAY, RIOT)
     docs = batch["documents"]
     assert batch["filings_checked"] == len(docs) >= 3
     assert all(
         d["url"].startswith("https://www.sec.gov/Archives/edgar/data/1167419/") for d in docs
     )
     assert sum("/Archives/" in r for r in replay.requests) == 2 * len(docs)  # index + exhibit
-    staged = pipeline.stage_production_updates(DAY, [batch])
+    staged = sec.stage_production_updates(DAY, [batch])
     figures = lake.read_parquet(staged[0])
     assert set(figures["metric"]) == {"hashrate_ehs", "btc_mined", "btc_held"}
     assert set(figures["hashrate_kind"].dropna()) == {"deployed", "average_operating"}
@@ -43,16 +43,16 @@ def test_discovery_lands_indexes_and_exhibits_and_stages_cited_figures(staged_fi
 
 
 def test_a_later_run_skips_filings_already_processed(staged_filings, replay):
-    batch = pipeline.extract_production_updates(DAY, RIOT)
-    pipeline.stage_production_updates(DAY, [batch])
+    batch = sec.extract_production_updates(DAY, RIOT)
+    sec.stage_production_updates(DAY, [batch])
     nxt = DAY + dt.timedelta(days=1)
-    pipeline.stage_sec(nxt, [pipeline.extract_sec_company(nxt, RIOT)])
+    sec.stage_sec(nxt, [sec.extract_sec_company(nxt, RIOT)])
     replay.requests.clear()
-    again = pipeline.extract_production_updates(nxt, RIOT)
+    again = sec.extract_production_updates(nxt, RIOT)
     assert again["documents"] == [] and again["filings_checked"] == 0
     assert not any("/Archives/" in r for r in replay.requests)
     # a rerun of the first date repeats exactly its own work (same raw objects, no new ones)
-    rerun = pipeline.extract_production_updates(DAY, RIOT)
+    rerun = sec.extract_production_updates(DAY, RIOT)
     assert [d["raw_key"] for d in rerun["documents"]] == [d["raw_key"] for d in batch["documents"]]
 
 
@@ -66,5 +66,5 @@ def test_an_implausible_figure_is_quarantined(staged_filings):
         "url": "https://www.sec.gov/Archives/edgar/data/1167419/000116741924000093/riot-ex99_1.htm",
     }]}  # fmt: skip
     with pytest.raises(ValidationFailed, match="hashrate_ehs_value"):
-        pipeline.stage_production_updates(DAY, [batch])
+        sec.stage_production_updates(DAY, [batch])
     assert lake.list("quarantine/sec/production_updates")

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from minerwatch import pipeline
+from minerwatch.demo.replay import Fault
 from minerwatch.errors import ValidationFailed
 from minerwatch.lake import Lake
-from minerwatch.replay import Fault
+from minerwatch.pipeline import network
 from minerwatch.settings import load
 from minerwatch.sources import coinmetrics
 from tests.helpers import cm_rows
@@ -27,8 +27,8 @@ def _rows_from_replay(replay, start, end):
 
 
 def test_full_history_batch_passes_and_is_staged(env, replay):
-    keys = pipeline.extract_coinmetrics(DAY)
-    staged = pipeline.stage_coinmetrics(DAY, keys)
+    keys = network.extract_coinmetrics(DAY)
+    staged = network.stage_coinmetrics(DAY, keys)
     lake = Lake(load())
     df = lake.read_parquet(staged)
     assert df["date_day"].min() == dt.date(2009, 1, 3)
@@ -62,8 +62,8 @@ def test_full_history_batch_passes_and_is_staged(env, replay):
 )
 def test_bad_batch_is_quarantined_and_nothing_staged(env, replay, mutate, failing):
     # land a good history first, then a bad overlap batch for the next day
-    keys = pipeline.extract_coinmetrics(DAY)
-    good = pipeline.stage_coinmetrics(DAY, keys)
+    keys = network.extract_coinmetrics(DAY)
+    good = network.stage_coinmetrics(DAY, keys)
     lake = Lake(load())
     good_bytes = lake.read_bytes(good)
     nxt = DAY + dt.timedelta(days=1)
@@ -72,7 +72,7 @@ def test_bad_batch_is_quarantined_and_nothing_staged(env, replay, mutate, failin
     body = json.dumps({"data": rows}).encode()
     key = lake.put_raw(coinmetrics.SOURCE, coinmetrics.DATASET, nxt, body, {}).key
     with pytest.raises(ValidationFailed) as err:
-        pipeline.stage_coinmetrics(nxt, [key])
+        network.stage_coinmetrics(nxt, [key])
     assert failing in str(err.value)
     assert "quarantined" in str(err.value)
     quarantined = lake.list(f"quarantine/coinmetrics/btc_asset_metrics/logical_date={nxt}")
@@ -88,15 +88,15 @@ def test_bad_batch_is_quarantined_and_nothing_staged(env, replay, mutate, failin
 
 
 def test_renamed_field_fails_the_gate(env, replay):
-    keys = pipeline.extract_coinmetrics(DAY)
-    pipeline.stage_coinmetrics(DAY, keys)
+    keys = network.extract_coinmetrics(DAY)
+    network.stage_coinmetrics(DAY, keys)
     lake = Lake(load())
     nxt = DAY + dt.timedelta(days=1)
     rows = _rows_from_replay(replay, "2024-06-25", "2024-06-30")
     for r in rows:
         r["HashRateMean"] = r.pop("HashRate")
     with pytest.raises(ValidationFailed, match="HashRate"):
-        pipeline.stage_coinmetrics(nxt, [_land_body(lake, rows)])
+        network.stage_coinmetrics(nxt, [_land_body(lake, rows)])
 
 
 def test_difficulty_batch_with_a_height_off_the_epoch_is_quarantined(env, replay):
@@ -104,27 +104,27 @@ def test_difficulty_batch_with_a_height_off_the_epoch_is_quarantined(env, replay
         [[1703311464, 822528, 72006146478567.1, 1.06983], [1702180644, 820511, 6.7e13, 0.99]]
     )
     replay.set_fault("/api/v1/mining/difficulty-adjustments", Fault(status=200, body=body.encode()))
-    keys = pipeline.extract_mempool_difficulty(DAY)
+    keys = network.extract_mempool_difficulty(DAY)
     with pytest.raises(ValidationFailed, match="height_mod_epoch"):
-        pipeline.stage_mempool_difficulty(DAY, keys)
+        network.stage_mempool_difficulty(DAY, keys)
 
 
 def test_an_out_of_order_page_is_sorted_not_rejected(env, replay):
-    keys = pipeline.extract_coinmetrics(DAY)
-    pipeline.stage_coinmetrics(DAY, keys)
+    keys = network.extract_coinmetrics(DAY)
+    network.stage_coinmetrics(DAY, keys)
     lake = Lake(load())
     nxt = DAY + dt.timedelta(days=1)
     rows = _rows_from_replay(replay, "2024-06-24", "2024-06-30")[::-1]
-    staged = pipeline.stage_coinmetrics(nxt, [_land_body(lake, rows)])
+    staged = network.stage_coinmetrics(nxt, [_land_body(lake, rows)])
     assert lake.read_parquet(staged)["date_day"].is_monotonic_increasing
 
 
 def test_nan_value_is_a_clear_error(env, replay):
     from minerwatch.errors import SourceError
 
-    pipeline.stage_coinmetrics(DAY, pipeline.extract_coinmetrics(DAY))
+    network.stage_coinmetrics(DAY, network.extract_coinmetrics(DAY))
     lake = Lake(load())
     rows = _rows_from_replay(replay, "2024-06-25", "2024-06-30")
     rows[1]["PriceUSD"] = "NaN"
     with pytest.raises(SourceError, match=r"PriceUSD on 2024-06-26 is 'NaN'"):
-        pipeline.stage_coinmetrics(DAY + dt.timedelta(days=1), [_land_body(lake, rows)])
+        network.stage_coinmetrics(DAY + dt.timedelta(days=1), [_land_body(lake, rows)])

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from minerwatch import pipeline
 from minerwatch.errors import ConfigurationError, SourceError
 from minerwatch.lake import Lake
+from minerwatch.pipeline import sec as sec_tasks
 from minerwatch.settings import load
 from minerwatch.sources import sec
 
@@ -24,14 +24,14 @@ def ua(monkeypatch):
 
 def test_no_user_agent_no_request(env, replay):
     with pytest.raises(ConfigurationError, match="MINERWATCH_SEC_USER_AGENT"):
-        pipeline.extract_sec_company_tickers(DAY)
+        sec_tasks.extract_sec_company_tickers(DAY)
     assert not replay.requests
 
 
 def test_user_agent_without_contact_is_refused_by_the_server(env, replay, monkeypatch):
     monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "python-requests")
     with pytest.raises(SourceError, match="HTTP 403"):
-        pipeline.extract_sec_company_tickers(DAY)
+        sec_tasks.extract_sec_company_tickers(DAY)
 
 
 @pytest.mark.parametrize("scope, per_process_rps", [("machine", 10), ("slot", 10 / 2)])
@@ -39,7 +39,7 @@ def test_requests_stay_under_the_rate_limit(env, replay, ua, monkeypatch, scope,
     monkeypatch.setenv("MINERWATCH_SEC_MAX_RPS", "10")
     monkeypatch.setenv("MINERWATCH_SEC_RATE_SCOPE", scope)
     for cik in ["0001507605", "0001167419", "0000827876", "0001839341", "0001819989"]:
-        pipeline.extract_sec_company(DAY, cik)
+        sec_tasks.extract_sec_company(DAY, cik)
     times = replay.sec_request_times
     assert len(times) == 10
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
@@ -111,7 +111,7 @@ def test_cik_mismatch_is_loud_and_the_seed_value_stays(env, replay, ua, caplog):
     lake = Lake(load())
     key = lake.put_raw("sec", "company_tickers", DAY, body, {}).key
     with caplog.at_level(logging.WARNING):
-        checks = {c["ticker"]: c for c in pipeline.check_sec_ciks(DAY, key)}
+        checks = {c["ticker"]: c for c in sec_tasks.check_sec_ciks(DAY, key)}
     assert checks["MARA"]["status"] == "mismatch" and checks["MARA"]["seed_cik"] == "0001507605"
     assert checks["RIOT"]["status"] == "ok" and checks["CLSK"]["status"] == "not_listed"
     assert "0001507605" in caplog.text and "0000000999" in caplog.text
@@ -120,14 +120,14 @@ def test_cik_mismatch_is_loud_and_the_seed_value_stays(env, replay, ua, caplog):
 def test_sec_batch_with_an_implausible_count_is_quarantined(env, replay, ua):
     from minerwatch.errors import ValidationFailed
 
-    good = pipeline.extract_sec_company(DAY, "0001507605")
+    good = sec_tasks.extract_sec_company(DAY, "0001507605")
     lake = Lake(load())
     doc = {"cik": 1167419, "facts": {"dei": {"EntityCommonStockSharesOutstanding": {"units": {"shares": [
         {"end": "2024-04-20", "val": 12, "accn": "0001167419-24-000001", "form": "10-Q", "filed": "2024-04-25"}]}}}}}  # fmt: skip
     bad = {"cik": "0001167419", "submissions": good["submissions"],
            "companyfacts": lake.put_raw("sec", "companyfacts", DAY, json.dumps(doc).encode(), {}).key}  # fmt: skip
     with pytest.raises(ValidationFailed, match="0001167419"):
-        pipeline.stage_sec(DAY, [good, bad])
+        sec_tasks.stage_sec(DAY, [good, bad])
     assert any("cik=0001507605" in k for k in lake.list("staged/sec/share_counts"))
     assert lake.list("quarantine/sec/share_counts")
 
@@ -150,7 +150,7 @@ def test_older_filing_pages_are_fetched_when_they_reach_the_window(
     columns at the top level) is landed and its 8-K is a production-update candidate."""
     import shutil
 
-    from minerwatch.replay import ReplayServer
+    from minerwatch.demo.replay import ReplayServer
 
     rec = tmp_path / "rec"
     shutil.copytree(sample_recording, rec)
@@ -172,12 +172,12 @@ def test_older_filing_pages_are_fetched_when_they_reach_the_window(
     with ReplayServer(rec) as server:
         for k, v in server.env().items():
             monkeypatch.setenv(k, v)
-        batch = pipeline.extract_sec_company(DAY, cik)
+        batch = sec_tasks.extract_sec_company(DAY, cik)
         assert len(batch["submission_pages"]) == 1
         assert not any("submissions-002" in r for r in server.requests)
-        pipeline.stage_sec(DAY, [batch])
+        sec_tasks.stage_sec(DAY, [batch])
     lake = Lake(load())
     filings = lake.read_parquet(lake.staged_key(sec.SOURCE, "filings", DAY))
     assert "0001493152-20-004325" in set(filings["accession"])
-    candidates = pipeline.production_candidates(lake, DAY, cik, dt.date(2020, 1, 1))
+    candidates = sec_tasks.production_candidates(lake, DAY, cik, dt.date(2020, 1, 1))
     assert "0001493152-20-004325" in {c["accession"] for c in candidates}

@@ -18,6 +18,8 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
+from minerwatch.dates import as_day
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -71,7 +73,7 @@ def hashrate_divergences(frame: pd.DataFrame, tolerance: float = TOLERANCE) -> l
     beyond = means[means["divergence"].abs() > tolerance]
     stretches: list[dict[str, Any]] = []
     for row in beyond.itertuples(index=False):
-        day = _as_date(row.date_day)
+        day = as_day(row.date_day)
         item = {
             "date_day": day,
             "coinmetrics_ehs_30d": float(row.primary_30d),
@@ -111,11 +113,3 @@ def warn_hashrate_divergence(
             100 * w["divergence"],
         )
     return stretches
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import logging
 import math
 import time
@@ -28,6 +27,7 @@ from urllib.parse import quote, urlsplit
 from minerwatch.errors import SourceError
 from minerwatch.http import HttpClient, redact_params, redact_url
 from minerwatch.lake import Lake, RawObject
+from minerwatch.sources.base import client_for, decode_json, land
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -63,13 +63,7 @@ def request_params(start: dt.date, end: dt.date, api_key: str | None) -> dict[st
 
 def parse_page(body: bytes, url: str) -> dict[str, Any]:
     """Check one page's shape; return the decoded JSON. Raises SourceError naming ``url``."""
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:80].decode("utf-8", "replace")
-        raise SourceError(
-            f"Coin Metrics response from {url} is not valid JSON ({exc}); body starts {start!r}"
-        ) from None
+    doc = decode_json(body, url, "Coin Metrics")
     if not isinstance(doc, dict):
         raise SourceError(
             f"Coin Metrics response from {url} is a {type(doc).__name__}, not an object"
@@ -146,11 +140,7 @@ def extract(
     """Fetch ``start..end`` (inclusive) page by page; land each page write-once."""
     if end < start:
         raise ValueError(f"window end {end} is before its start {start}")
-    client = client or HttpClient(
-        timeout_s=settings.http_timeout_s,
-        max_retries=settings.http_max_retries,
-        backoff_s=settings.http_backoff_s,
-    )
+    client = client or client_for(settings)
     base = settings.coinmetrics_url
     url: str | None = f"{base}/timeseries/asset-metrics"
     params: dict[str, str] | None = request_params(start, end, settings.coinmetrics_api_key)
@@ -175,21 +165,13 @@ def extract(
         # Coin Metrics echoes the API key inside next_page_url: the landed bytes are the
         # response with the key's value replaced, so no secret ever reaches the lake.
         body, redacted = _redact_secret(resp.body, settings.coinmetrics_api_key)
-        meta = {
-            "source": SOURCE,
-            "dataset": DATASET,
-            "url": resp.url,
-            "params": redact_params(params) if params else None,
-            "status": resp.status,
-            "fetched_at": resp.fetched_at,
-            "attempts": resp.attempts,
-            "page": page,
-            "window_start": start.isoformat(),
-            "window_end": end.isoformat(),
-            "rows": len(doc["data"]),
-            "redacted": redacted,
-        }
-        landed.append(lake.put_raw(SOURCE, DATASET, ingest_date, body, meta))
+        obj = land(
+            lake, SOURCE, DATASET, ingest_date, resp,
+            params=redact_params(params) if params else None, body=body, page=page,
+            window_start=start.isoformat(), window_end=end.isoformat(),
+            rows=len(doc["data"]), redacted=redacted,
+        )  # fmt: skip
+        landed.append(obj)
         rows += len(doc["data"])
         if span > PAGE_SIZE:  # a long window (history, backfill): say how far it got
             elapsed = max(time.monotonic() - started, 1e-9)
@@ -341,29 +323,16 @@ def extract_csv(
     window in the sidecar, and check it has rows for the window."""
     if end < start:
         raise ValueError(f"window end {end} is before its start {start}")
-    client = client or HttpClient(
-        timeout_s=settings.http_timeout_s,
-        max_retries=settings.http_max_retries,
-        backoff_s=settings.http_backoff_s,
-    )
+    client = client or client_for(settings)
     resp = client.get(settings.coinmetrics_csv_url)
     items = csv_items(resp.body, resp.url, start, end)
-    meta = {
-        "source": SOURCE,
-        "dataset": CSV_DATASET,
-        "url": resp.url,
-        "params": None,
-        "status": resp.status,
-        "fetched_at": resp.fetched_at,
-        "attempts": resp.attempts,
-        "content_type": resp.headers.get("content-type"),
-        "window_start": start.isoformat(),
-        "window_end": end.isoformat(),
-        "rows": len(items),
-        "fallback_for": f"{settings.coinmetrics_url}/timeseries/asset-metrics",
-        "api_status": refused_status,
-    }
-    obj = lake.put_raw(SOURCE, CSV_DATASET, ingest_date, resp.body, meta)
+    obj = land(
+        lake, SOURCE, CSV_DATASET, ingest_date, resp,
+        content_type=resp.headers.get("content-type"),
+        window_start=start.isoformat(), window_end=end.isoformat(), rows=len(items),
+        fallback_for=f"{settings.coinmetrics_url}/timeseries/asset-metrics",
+        api_status=refused_status,
+    )  # fmt: skip
     if not items:
         raise SourceError(
             f"Coin Metrics CSV from {resp.url} has no rows for {start}..{end} (landed as "

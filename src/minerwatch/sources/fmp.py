@@ -10,7 +10,6 @@ as Yahoo's, with the as-traded close reconstructed the same way.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,7 +17,8 @@ from urllib.parse import quote
 from minerwatch.errors import ConfigurationError, NoDataError, SourceError
 from minerwatch.http import HttpClient
 from minerwatch.lake import Lake, RawObject, key_part
-from minerwatch.sources import yahoo
+from minerwatch.sources.base import client_for, decode_json, land
+from minerwatch.sources.prices import add_split, as_traded_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -40,10 +40,7 @@ def _require_key(settings: Settings) -> str:
 
 
 def _load(body: bytes, url: str, ticker: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SourceError(f"FMP response from {url} is not valid JSON ({exc})") from None
+    doc = decode_json(body, url, "FMP")
     if isinstance(doc, dict) and "Error Message" in doc:
         raise SourceError(f"FMP returned an error for {ticker} ({url}): {doc['Error Message']}")
     if not isinstance(doc, dict) or not isinstance(doc.get("historical", []), list):
@@ -67,7 +64,9 @@ def extract(
 ) -> list[RawObject]:
     key = _require_key(settings)
     key_part(ticker, "ticker")
-    client = client or yahoo.client_for(settings)
+    # the project's retryable statuses (429, 5xx): a 401 here is a wrong key, not Yahoo's
+    # expired crumb, so it fails at once
+    client = client or client_for(settings)
     out = []
     for dataset, path, params in (
         (PRICES, f"/api/v3/historical-price-full/{quote(ticker, safe='')}",
@@ -77,12 +76,9 @@ def extract(
         resp = client.get(settings.fmp_url + path, params={**params, "apikey": key})
         _load(resp.body, resp.url, ticker)
         body = resp.body.replace(key.encode(), b"REDACTED")
-        meta = {
-            "source": SOURCE, "dataset": dataset, "ticker": ticker, "url": resp.url,
-            "params": params, "status": resp.status, "fetched_at": resp.fetched_at,
-            "attempts": resp.attempts,
-        }  # fmt: skip
-        obj = lake.put_raw(SOURCE, dataset, ingest_date, body, meta)
+        obj = land(
+            lake, SOURCE, dataset, ingest_date, resp, params=params, body=body, ticker=ticker
+        )
         out.append(obj)
         if dataset == PRICES and not _load(resp.body, resp.url, ticker).get("historical"):
             # FMP answers an unknown or delisted symbol with 200 and an empty object
@@ -99,17 +95,12 @@ def _num(value: Any) -> float | None:
 
 
 def to_frame(prices: tuple[str, bytes], splits: tuple[str, bytes], ticker: str) -> pd.DataFrame:
-    import pandas as pd
-
     pkey, pbody = prices
     skey, sbody = splits
     split_days: dict[dt.date, float] = {}
     for item in _load(sbody, skey, ticker).get("historical", []):
         day = dt.date.fromisoformat(item["date"])
-        num, den = float(item["numerator"]), float(item["denominator"])
-        if num <= 0 or den <= 0:
-            raise SourceError(f"{skey}: split on {day} has ratio {num}:{den}")
-        split_days[day] = split_days.get(day, 1.0) * num / den
+        add_split(split_days, day, item["numerator"], item["denominator"], skey)
     rows = []
     for item in _load(pbody, pkey, ticker).get("historical", []):
         close = _num(item.get("close"))
@@ -125,7 +116,4 @@ def to_frame(prices: tuple[str, bytes], splits: tuple[str, bytes], ticker: str) 
                 "raw_key": pkey,
             }
         )  # fmt: skip
-    df = pd.DataFrame(rows, columns=[c for c in yahoo.COLUMNS if c != "close_as_traded"])
-    df = df.sort_values("date_day").drop_duplicates("date_day", keep="last").reset_index(drop=True)
-    df["close_as_traded"] = df["close"] * yahoo.later_split_factor(df["date_day"], split_days)
-    return df[yahoo.COLUMNS]
+    return as_traded_frame(rows, split_days)

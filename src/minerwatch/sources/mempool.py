@@ -20,7 +20,6 @@ Both are landed write-once like every raw response.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 from typing import TYPE_CHECKING
@@ -29,6 +28,7 @@ from minerwatch.errors import NoDataError, SourceError
 from minerwatch.http import HttpClient
 from minerwatch.lake import Lake, RawObject
 from minerwatch.settings import GENESIS_DATE
+from minerwatch.sources.base import client_for, decode_json, land
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -50,14 +50,9 @@ DAY_S = 86_400
 PERIODS = (("1m", 28), ("3m", 89), ("6m", 181), ("1y", 365), ("2y", 730), ("3y", 1095))
 
 
-def parse(body: bytes, url: str) -> list[list[float]]:
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:80].decode("utf-8", "replace")
-        raise SourceError(
-            f"mempool response from {url} is not valid JSON ({exc}); starts {start!r}"
-        ) from None
+def parse_difficulty(body: bytes, url: str) -> list[list[float]]:
+    """The retargets of a ``/v1/mining/difficulty-adjustments`` body, shape-checked."""
+    doc = decode_json(body, url, "mempool")
     if not isinstance(doc, list):
         raise SourceError(f"mempool response from {url} is a {type(doc).__name__}, expected a list")
     for i, item in enumerate(doc):
@@ -75,36 +70,22 @@ def parse(body: bytes, url: str) -> list[list[float]]:
     return doc
 
 
-def extract(
+def extract_difficulty(
     settings: Settings, lake: Lake, *, ingest_date: dt.date, client: HttpClient | None = None
 ) -> list[RawObject]:
-    client = client or HttpClient(
-        timeout_s=settings.http_timeout_s,
-        max_retries=settings.http_max_retries,
-        backoff_s=settings.http_backoff_s,
-    )
+    client = client or client_for(settings)
     resp = client.get(f"{settings.mempool_url}{PATH}")
-    rows = parse(resp.body, resp.url)
-    meta = {
-        "source": SOURCE,
-        "dataset": DATASET,
-        "url": resp.url,
-        "params": None,
-        "status": resp.status,
-        "fetched_at": resp.fetched_at,
-        "attempts": resp.attempts,
-        "rows": len(rows),
-    }
-    return [lake.put_raw(SOURCE, DATASET, ingest_date, resp.body, meta)]
+    rows = parse_difficulty(resp.body, resp.url)
+    return [land(lake, SOURCE, DATASET, ingest_date, resp, rows=len(rows))]
 
 
-def to_frame(pages: list[tuple[str, bytes]]) -> pd.DataFrame:
+def difficulty_frame(pages: list[tuple[str, bytes]]) -> pd.DataFrame:
     """Typed retargets: height, adjusted_at (UTC), difficulty, change_ratio, raw_key."""
     import pandas as pd
 
     rows = []
     for key, body in pages:
-        for item in parse(body, key):
+        for item in parse_difficulty(body, key):
             rows.append(
                 {
                     "height": int(item[1]),
@@ -140,13 +121,7 @@ def period_for(start: dt.date | None, today: dt.date) -> str:
 
 def parse_hashrate(body: bytes, url: str) -> list[dict[str, float]]:
     """The ``hashrates`` list of a ``/v1/mining/hashrate/{period}`` body, shape-checked."""
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:80].decode("utf-8", "replace")
-        raise SourceError(
-            f"mempool response from {url} is not valid JSON ({exc}); starts {start!r}"
-        ) from None
+    doc = decode_json(body, url, "mempool")
     if not isinstance(doc, dict) or not isinstance(doc.get("hashrates"), list):
         shape = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
         raise SourceError(
@@ -193,30 +168,18 @@ def extract_hashrate(
     """Fetch the daily hash rate (period from ``start``, see ``period_for``) and land it
     write-once. A 404 (a mirror or proxy that does not serve the mining API) is landed too and
     raised as NoDataError: the second source is missing for this run, the run goes on."""
-    client = client or HttpClient(
-        timeout_s=settings.http_timeout_s,
-        max_retries=settings.http_max_retries,
-        backoff_s=settings.http_backoff_s,
-    )
+    client = client or client_for(settings)
     period = period_for(start, today)
     resp = client.get(
         f"{settings.mempool_url}{HASHRATE_PATH.format(period=period)}", accept={200, 404}
     )
     rows = parse_hashrate(resp.body, resp.url) if resp.status == 200 else []
-    meta = {
-        "source": SOURCE,
-        "dataset": HASHRATE_DATASET,
-        "url": resp.url,
-        "params": {"period": period},
-        "status": resp.status,
-        "fetched_at": resp.fetched_at,
-        "date": resp.headers.get("date"),
-        "attempts": resp.attempts,
-        "window_start": (start or GENESIS_DATE).isoformat(),
-        "window_end": end.isoformat(),
-        "rows": len(rows),
-    }
-    obj = lake.put_raw(SOURCE, HASHRATE_DATASET, ingest_date, resp.body, meta)
+    obj = land(
+        lake, SOURCE, HASHRATE_DATASET, ingest_date, resp,
+        params={"period": period}, date=resp.headers.get("date"),
+        window_start=(start or GENESIS_DATE).isoformat(), window_end=end.isoformat(),
+        rows=len(rows),
+    )  # fmt: skip
     if resp.status == 404:
         raise NoDataError(
             f"mempool.space answered HTTP 404 for {resp.url}: this base URL "

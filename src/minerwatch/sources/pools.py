@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import json
 import logging
 import math
 import re
@@ -40,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from minerwatch.errors import NoDataError, SourceError
 from minerwatch.http import HttpClient
 from minerwatch.lake import Lake, RawObject
+from minerwatch.sources.base import client_for, decode_json, land
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -65,16 +65,6 @@ def slug_of(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name, flags=re.IGNORECASE).lower()
 
 
-def _json(body: bytes, url: str) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:80].decode("utf-8", "replace")
-        raise SourceError(
-            f"mempool response from {url} is not valid JSON ({exc}); starts {start!r}"
-        ) from None
-
-
 def _number(value: Any) -> bool:
     return (
         isinstance(value, int | float)
@@ -85,7 +75,7 @@ def _number(value: Any) -> bool:
 
 def parse_shares(body: bytes, url: str) -> list[dict[str, Any]]:
     """The weekly pool-share buckets of a ``/v1/mining/hashrate/pools/{period}`` body."""
-    doc = _json(body, url)
+    doc = decode_json(body, url, "mempool")
     if not isinstance(doc, list):
         raise SourceError(
             f"mempool response from {url} is a {type(doc).__name__}, expected a list of "
@@ -111,7 +101,7 @@ def parse_shares(body: bytes, url: str) -> list[dict[str, Any]]:
 
 def parse_blocks(body: bytes, url: str) -> dict[str, Any]:
     """A ``/v1/mining/pools/{period}`` body: ``pools`` with block counts and the total."""
-    doc = _json(body, url)
+    doc = decode_json(body, url, "mempool")
     if not isinstance(doc, dict) or not isinstance(doc.get("pools"), list):
         shape = sorted(doc) if isinstance(doc, dict) else type(doc).__name__
         raise SourceError(
@@ -137,27 +127,11 @@ def parse_blocks(body: bytes, url: str) -> dict[str, Any]:
     return doc
 
 
-def _client(settings: Settings, client: HttpClient | None) -> HttpClient:
-    return client or HttpClient(
-        timeout_s=settings.http_timeout_s,
-        max_retries=settings.http_max_retries,
-        backoff_s=settings.http_backoff_s,
-    )
-
-
 def _land(lake, dataset, ingest_date, resp, period, extra) -> RawObject:
-    meta = {
-        "source": SOURCE,
-        "dataset": dataset,
-        "url": resp.url,
-        "params": {"period": period},
-        "status": resp.status,
-        "fetched_at": resp.fetched_at,
-        "date": resp.headers.get("date"),
-        "attempts": resp.attempts,
-        **extra,
-    }
-    obj = lake.put_raw(SOURCE, dataset, ingest_date, resp.body, meta)
+    obj = land(
+        lake, SOURCE, dataset, ingest_date, resp,
+        params={"period": period}, date=resp.headers.get("date"), **extra,
+    )  # fmt: skip
     if resp.status == 404:
         raise NoDataError(
             f"mempool.space answered HTTP 404 for {resp.url}: this base URL "
@@ -176,7 +150,7 @@ def extract_shares(
     ingest_date: dt.date,
     client: HttpClient | None = None,
 ) -> RawObject:
-    resp = _client(settings, client).get(
+    resp = (client or client_for(settings)).get(
         f"{settings.mempool_url}{SHARES_PATH.format(period=period)}", accept={200, 404}
     )
     rows = parse_shares(resp.body, resp.url) if resp.status == 200 else []
@@ -191,7 +165,7 @@ def extract_blocks(
     client: HttpClient | None = None,
 ) -> RawObject:
     period = BLOCKS_PERIOD
-    resp = _client(settings, client).get(
+    resp = (client or client_for(settings)).get(
         f"{settings.mempool_url}{BLOCKS_PATH.format(period=period)}", accept={200, 404}
     )
     doc = parse_blocks(resp.body, resp.url) if resp.status == 200 else {"pools": []}

@@ -1,5 +1,6 @@
 """Monthly production updates furnished to the SEC (8-K items 7.01/8.01 or 6-K, exhibit 99.x):
-discovery through each filing's index, and a parser that reads them into cited figures.
+the filing index reader that finds them (``parse_filing_index``, ``exhibits_99``; the fetching is
+``minerwatch.pipeline.sec``), and a parser that reads them into cited figures (``parse_document``).
 
 The exhibit is parsed as HTML with lxml (tables whose cells omit the optional ``</td>``/``</tr>``
 end tags read like any other) or, when it has no markup, as plain text. Figures come from:
@@ -328,15 +329,6 @@ def text_blocks(text: str) -> list[str]:
                 if line:
                     blocks.append(line)
     return blocks
-
-
-def extract(document: str) -> tuple[list[list[list[str]]], list[str]]:
-    """Data tables (rows of cell texts) and the prose blocks of a document."""
-    if _HTML_MARKUP.search(document):
-        tables, text = _html_document(document)
-    else:
-        tables, text = [], _text_document(document)[0]
-    return tables, text_blocks(text)
 
 
 # -- the reporting month --------------------------------------------------------------------

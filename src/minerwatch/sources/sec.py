@@ -14,14 +14,15 @@ by MINERWATCH_SEC_RATE_SCOPE:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from minerwatch.airflow_names import SEC_POOL_SLOTS
 from minerwatch.errors import ConfigurationError, NoDataError, SourceError
 from minerwatch.http import HttpClient, RateLimiter, SharedRateLimiter
 from minerwatch.lake import Lake, RawObject
+from minerwatch.sources.base import client_for, decode_json, land
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -31,8 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 SOURCE = "sec"
-SEC_POOL = "sec_api"
-SEC_POOL_SLOTS = 2
 SHARES_TAG = "EntityCommonStockSharesOutstanding"
 ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
 _LIMITERS: dict[float, RateLimiter] = {}  # one per process: every SecClient here shares it
@@ -67,15 +66,13 @@ class SecClient:
                 "(https://www.sec.gov/os/accessing-edgar-data). No request was sent."
             )
         self.settings = settings
-        self.http = client or HttpClient(
-            timeout_s=settings.http_timeout_s,
-            max_retries=settings.http_max_retries,
-            backoff_s=settings.http_backoff_s,
+        self.http = client or client_for(
+            settings,
             headers={"User-Agent": settings.sec_user_agent, "Accept-Encoding": "gzip, deflate"},
             limiter=limiter_for(settings),
         )
 
-    def _land(
+    def _get_and_land(
         self,
         lake: Lake,
         dataset: str,
@@ -89,35 +86,27 @@ class SecClient:
         resp = self.http.get(url, accept={200, 404} if no_data_on_404 else {200})
         if resp.status == 404:
             # data.sec.gov answers 404 (NoSuchKey) for a CIK it has no document for: definitive
-            side = {"source": SOURCE, "dataset": dataset, "url": resp.url, "params": None,
-                    "status": resp.status, "fetched_at": resp.fetched_at,
-                    "attempts": resp.attempts, **meta}  # fmt: skip
-            obj = lake.put_raw(SOURCE, dataset, day, resp.body, side)
+            obj = land(lake, SOURCE, dataset, day, resp, **meta)
             raise NoDataError(
                 f"SEC has no {dataset} document at {resp.url} (HTTP 404)",
                 raw_key=obj.key,
                 status=404,
             )
         if is_json:
-            _json(resp.body, resp.url)
+            decode_json(resp.body, resp.url, "SEC")
         elif not resp.body.strip():
             raise SourceError(f"SEC returned an empty document for {resp.url}")
-        side = {
-            "source": SOURCE, "dataset": dataset, "url": resp.url, "params": None,
-            "status": resp.status, "fetched_at": resp.fetched_at, "attempts": resp.attempts,
-            **meta,
-        }  # fmt: skip
-        return lake.put_raw(SOURCE, dataset, day, resp.body, side)
+        return land(lake, SOURCE, dataset, day, resp, **meta)
 
     def company_tickers(self, lake: Lake, day: dt.date) -> RawObject:
-        return self._land(
+        return self._get_and_land(
             lake, "company_tickers", f"{self.settings.sec_www_url}/files/company_tickers.json", day
         )
 
     def submissions(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
         c = cik10(cik)
         url = f"{self.settings.sec_data_url}/submissions/CIK{c}.json"
-        return self._land(lake, "submissions", url, day, no_data_on_404=True, cik=c)
+        return self._get_and_land(lake, "submissions", url, day, no_data_on_404=True, cik=c)
 
     def submissions_page(self, lake: Lake, day: dt.date, cik: int | str, name: str) -> RawObject:
         """An older page of a company's filings (``filings.files``), write-once like the rest."""
@@ -125,35 +114,25 @@ class SecClient:
         if not re.fullmatch(rf"CIK{c}-submissions-\d{{3}}\.json", name):
             raise SourceError(f"refusing to fetch {name!r}: not a submissions page of CIK {c}")
         url = f"{self.settings.sec_data_url}/submissions/{name}"
-        return self._land(lake, "submissions", url, day, cik=c, page=name)
+        return self._get_and_land(lake, "submissions", url, day, cik=c, page=name)
 
     def archive(self, lake: Lake, day: dt.date, dataset: str, path: str, **meta) -> RawObject:
         """A document under www.sec.gov/Archives/edgar/data/ (filing index, exhibit)."""
         if ".." in path or not path.startswith("/Archives/edgar/data/"):
             raise SourceError(f"refusing to fetch {path!r}: not an EDGAR archive path")
         url = f"{self.settings.sec_www_url}{path}"
-        return self._land(lake, dataset, url, day, is_json=False, **meta)
+        return self._get_and_land(lake, dataset, url, day, is_json=False, **meta)
 
     def companyfacts(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
         c = cik10(cik)
         url = f"{self.settings.sec_data_url}/api/xbrl/companyfacts/CIK{c}.json"
-        return self._land(lake, "companyfacts", url, day, no_data_on_404=True, cik=c)
-
-
-def _json(body: bytes, url: str) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:80].decode("utf-8", "replace")
-        raise SourceError(
-            f"SEC response from {url} is not valid JSON ({exc}); starts {start!r}"
-        ) from None
+        return self._get_and_land(lake, "companyfacts", url, day, no_data_on_404=True, cik=c)
 
 
 def company_tickers_frame(body: bytes, raw_key: str) -> pd.DataFrame:
     import pandas as pd
 
-    doc = _json(body, raw_key)
+    doc = decode_json(body, raw_key, "SEC")
     if not isinstance(doc, dict):
         raise SourceError(f"{raw_key}: company_tickers.json is not an object")
     rows = []
@@ -217,7 +196,7 @@ FILING_COLUMNS = [
 def older_pages(body: bytes, raw_key: str) -> list[dict[str, str]]:
     """``filings.files`` of a submissions document: the pages with filings older than
     ``filings.recent`` (which holds the latest ~1,000), each ``{name, filingFrom, filingTo}``."""
-    doc = _json(body, raw_key)
+    doc = decode_json(body, raw_key, "SEC")
     files = ((doc or {}).get("filings") or {}).get("files") or []
     if not isinstance(files, list):
         raise SourceError(f"{raw_key}: filings.files is not a list")
@@ -237,7 +216,7 @@ def filings_frame(body: bytes, raw_key: str, cik: str | None = None) -> pd.DataF
     pages (``filings.files``: the same columns at the top level; pass the company's ``cik``)."""
     import pandas as pd
 
-    doc = _json(body, raw_key)
+    doc = decode_json(body, raw_key, "SEC")
     if isinstance(doc, dict) and "accessionNumber" in doc and "filings" not in doc:
         recent = doc  # an older page
         if cik is None:
@@ -283,7 +262,7 @@ def share_counts_frame(body: bytes, raw_key: str) -> pd.DataFrame:
     they are summed (class_count says how many)."""
     import pandas as pd
 
-    doc = _json(body, raw_key)
+    doc = decode_json(body, raw_key, "SEC")
     if not isinstance(doc, dict) or "cik" not in doc:
         raise SourceError(f"{raw_key}: companyfacts document has no 'cik'")
     fact = ((doc.get("facts") or {}).get("dei") or {}).get(SHARES_TAG)

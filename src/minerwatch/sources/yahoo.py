@@ -2,9 +2,9 @@
 
 Yahoo's ``close`` is split-adjusted and ``adjclose`` is split- and dividend-adjusted, both as of
 the moment of the fetch. We keep ``adjclose`` for returns and reconstruct the as-traded close by
-undoing every split inside the fetched window that happened after the day. Each run fetches the
-whole history window (MINERWATCH_HISTORY_START..date), so the splits that adjusted a batch are
-the splits the batch lists.
+undoing every split inside the fetched window that happened after the day (``sources.prices``).
+Each run fetches the whole history window (MINERWATCH_HISTORY_START..date), so the splits that
+adjusted a batch are the splits the batch lists.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from minerwatch.errors import NoDataError, SourceError
 from minerwatch.http import HttpClient
 from minerwatch.lake import Lake, RawObject, key_part
+from minerwatch.sources.base import client_for, decode_json, land
+from minerwatch.sources.prices import add_split, as_traded_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -32,10 +34,6 @@ SOURCE = "yahoo"
 DATASET = "chart_daily"
 # Yahoo answers 401 (invalid crumb) and 429 under load: both are retried with backoff + jitter.
 RETRY_STATUS = frozenset({401, 429, 500, 502, 503, 504})
-COLUMNS = [
-    "ticker", "date_day", "open", "high", "low", "close", "adj_close", "volume",
-    "split_ratio", "close_as_traded", "raw_key",
-]  # fmt: skip
 
 
 def _epoch(day: dt.date) -> int:
@@ -54,15 +52,6 @@ def request(ticker: str, start: dt.date, end: dt.date) -> tuple[str, dict[str, s
     return path, params
 
 
-def client_for(settings: Settings) -> HttpClient:
-    return HttpClient(
-        timeout_s=settings.http_timeout_s,
-        max_retries=settings.http_max_retries,
-        backoff_s=settings.http_backoff_s,
-        retry_status=RETRY_STATUS,
-    )
-
-
 def extract(
     settings: Settings,
     lake: Lake,
@@ -74,7 +63,7 @@ def extract(
     client: HttpClient | None = None,
 ) -> RawObject:
     key_part(ticker, "ticker")
-    client = client or client_for(settings)
+    client = client or client_for(settings, retry_status=RETRY_STATUS)
     path, params = request(ticker, start, end)
     resp = client.get(settings.yahoo_url + path, params=params, accept={200, 404})
     no_data = no_data_reason(resp.status, resp.body)
@@ -85,19 +74,10 @@ def extract(
         )
     if no_data is None:
         parse(resp.body, resp.url, ticker)  # reject before landing anything unusable
-    meta = {
-        "source": SOURCE,
-        "dataset": DATASET,
-        "ticker": ticker,
-        "url": resp.url,
-        "params": params,
-        "status": resp.status,
-        "fetched_at": resp.fetched_at,
-        "attempts": resp.attempts,
-        "window_start": start.isoformat(),
-        "window_end": end.isoformat(),
-    }
-    obj = lake.put_raw(SOURCE, f"{DATASET}", ingest_date, resp.body, meta)
+    obj = land(
+        lake, SOURCE, DATASET, ingest_date, resp, params=params, ticker=ticker,
+        window_start=start.isoformat(), window_end=end.isoformat(),
+    )  # fmt: skip
     if no_data is not None:
         log.warning("Yahoo has no prices for %s (%s): landed as %s", ticker, no_data, obj.key)
         raise NoDataError(
@@ -132,13 +112,7 @@ def no_data_reason(status: int, body: bytes) -> str | None:
 
 def parse(body: bytes, url: str, ticker: str) -> dict[str, Any]:
     """Check the chart document's shape; return ``chart.result[0]``."""
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        start = body[:80].decode("utf-8", "replace")
-        raise SourceError(
-            f"Yahoo response from {url} is not valid JSON ({exc}); starts {start!r}"
-        ) from None
+    doc = decode_json(body, url, "Yahoo")
     chart = doc.get("chart") if isinstance(doc, dict) else None
     if not isinstance(chart, dict):
         raise SourceError(f"Yahoo response from {url} has no 'chart' object")
@@ -177,8 +151,6 @@ def _number(value: Any) -> float | None:
 
 def to_frame(body: bytes, raw_key: str, ticker: str) -> pd.DataFrame:
     """Typed daily rows (all-null rows dropped) with the as-traded close reconstructed."""
-    import pandas as pd
-
     result = parse(body, raw_key, ticker)
     meta = result.get("meta") or {}
     tz = ZoneInfo(meta.get("exchangeTimezoneName") or "UTC")
@@ -188,10 +160,7 @@ def to_frame(body: bytes, raw_key: str, ticker: str) -> pd.DataFrame:
     splits: dict[dt.date, float] = {}
     for item in ((result.get("events") or {}).get("splits") or {}).values():
         day = dt.datetime.fromtimestamp(int(item["date"]), tz=tz).date()
-        num, den = float(item["numerator"]), float(item["denominator"])
-        if num <= 0 or den <= 0:
-            raise SourceError(f"{raw_key}: split on {day} has ratio {num}:{den}")
-        splits[day] = splits.get(day, 1.0) * num / den
+        add_split(splits, day, item["numerator"], item["denominator"], raw_key)
     rows, dropped = [], 0
     for i, ts in enumerate(stamps):
         day = dt.datetime.fromtimestamp(int(ts), tz=tz).date()
@@ -211,26 +180,8 @@ def to_frame(body: bytes, raw_key: str, ticker: str) -> pd.DataFrame:
         )
     if dropped:
         log.info("%s: dropped %d day(s) with no close (Yahoo null rows)", ticker, dropped)
-    df = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "close_as_traded"])
-    df = df.sort_values("date_day").drop_duplicates("date_day", keep="last").reset_index(drop=True)
-    df["close_as_traded"] = df["close"] * later_split_factor(df["date_day"], splits)
+    df = as_traded_frame(rows, splits)
     if df["adj_close"].isna().all():
-        df["adj_close"] = df[
-            "close"
-        ]  # no dividends reported: split-adjusted close is the total return
-    return df[COLUMNS]
-
-
-def later_split_factor(days, splits: dict[dt.date, float]):
-    """For each day, the product of split ratios (new shares per old) of splits after it:
-    multiplying a split-adjusted price by it gives the price as traded that day."""
-    import pandas as pd
-
-    factors = []
-    for day in days:
-        f = 1.0
-        for split_day, ratio in splits.items():
-            if split_day > day:
-                f *= ratio
-        factors.append(f)
-    return pd.Series(factors, index=getattr(days, "index", None), dtype="float64")
+        # no dividends reported: the split-adjusted close is the total return
+        df["adj_close"] = df["close"]
+    return df

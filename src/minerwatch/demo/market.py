@@ -15,6 +15,8 @@ Output beside the network recording:
     yahoo/splits.csv     ticker,date,numerator,denominator
     sec/company_tickers.json, sec/submissions/CIK##########.json,
     sec/companyfacts/CIK##########.json   in SEC's formats
+    sec/archives/<cik>/<accession>/       8-K/6-K filing folders: the -index.htm page, the form
+                                          and its exhibit 99.1 (a monthly production update)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import zlib
 from pathlib import Path
 
 from minerwatch import universe
+from minerwatch.dates import is_trading_day
 
 # rough first trading days on a US exchange (sample data)
 LISTED = {
@@ -67,57 +70,6 @@ def profile(ticker: str) -> dict:
         "shares": float(rng.randint(20, 300)) * 1e6,
         "hash_share": rng.uniform(0.0005, 0.002),
     }
-
-
-def easter(year: int) -> dt.date:
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month = (h + m - 7 * n + 114) // 31
-    day = (h + m - 7 * n + 114) % 31 + 1
-    return dt.date(year, month, day)
-
-
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    if n > 0:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def _observed(day: dt.date) -> dt.date:
-    if day.weekday() == 5:
-        return day - dt.timedelta(days=1)
-    if day.weekday() == 6:
-        return day + dt.timedelta(days=1)
-    return day
-
-
-def nyse_holidays(year: int) -> set[dt.date]:
-    days = {
-        _observed(dt.date(year, 1, 1)),
-        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
-        _nth_weekday(year, 2, 0, 3),  # Washington's Birthday
-        easter(year) - dt.timedelta(days=2),  # Good Friday
-        _nth_weekday(year, 5, 0, -1),  # Memorial Day
-        _observed(dt.date(year, 7, 4)),
-        _nth_weekday(year, 9, 0, 1),  # Labor Day
-        _nth_weekday(year, 11, 3, 4),  # Thanksgiving
-        _observed(dt.date(year, 12, 25)),
-    }
-    if year >= 2022:
-        days.add(_observed(dt.date(year, 6, 19)))  # Juneteenth
-    return {d for d in days if d.year == year}
-
-
-def is_trading_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in nyse_holidays(day.year)
 
 
 def _rng(seed: int, *parts: object) -> random.Random:

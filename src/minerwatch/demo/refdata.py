@@ -39,7 +39,7 @@ def write_recording(
     directory: Path, refdata: Path | None = None, market_end: dt.date = LAST_DAY
 ) -> Path:
     """Real network files + SAMPLE market and SEC files (generated through ``market_end``)."""
-    from minerwatch import sample
+    from minerwatch.demo import sample
 
     refdata = refdata or default_dir()
     missing = [n for n in (COINMETRICS_CSV, MEMPOOL_JSON) if not (refdata / n).is_file()]

@@ -1,33 +1,54 @@
 """The replay server: recorded source data served over real HTTP at the sources' real paths.
 
-Extract code runs unchanged against it; only the base URLs differ. A recording directory holds
+Extract code runs unchanged against it; only the base URLs differ (``env()`` gives the settings
+that point the pipeline here). A recording directory (``demo/sample.py`` and ``demo/market.py``
+write one; ``demo/refdata.py`` one with the real network history) holds
 
     coinmetrics/btc.csv                   Coin Metrics data-CSV layout (time + metric columns)
     mempool/difficulty-adjustments.json   mempool.space response body
     mempool/hashrate-all.json             /api/v1/mining/hashrate/all body (optional)
     mempool/hashrate-pools-all.json       /api/v1/mining/hashrate/pools/all body (optional)
     mempool/pools-<period>.json           /api/v1/mining/pools/<period> body (optional)
+    yahoo/<TICKER>.csv, yahoo/splits.csv  as-traded daily prices and the splits
+    sec/company_tickers.json, sec/submissions/CIK##########[-submissions-NNN].json,
+    sec/companyfacts/CIK##########.json, sec/archives/<cik>/<accession>/<document>
 
 and the server answers, honouring the parameters that matter:
 
     GET /v4/timeseries/asset-metrics?assets=btc&metrics=..&start_time=..&end_time=..
-        &page_size=..&next_page_token=..      JSON pages with next_page_token / next_page_url
+        &page_size=..&paging_from=..&next_page_token=..
+                                              JSON pages with next_page_token / next_page_url
     GET /coinmetrics-data/csv/btc.csv         the recording's CSV as it is (Coin Metrics'
                                               published file; the fallback when the API refuses)
     GET /api/v1/mining/difficulty-adjustments
     GET /api/v1/mining/hashrate/<period>       the entries of hashrate-all.json (and its
     GET /api/v1/mining/hashrate/pools/<period> difficulty list) within <period> of its newest
                                               entry, as the source filters relative to its NOW
-                                              (24h, 3d, 1w, 1m, 3m, 6m, 1y, 2y, 3y; else all)
+                                              (24h, 3d, 1w, 1m, 3m, 6m, 1y, 2y, 3y, 4y; else all)
     GET /api/v1/mining/pools/<period>         pools-<period>.json as it is
+    GET /v8/finance/chart/<TICKER>?period1&period2&events=split,div
+                                              Yahoo's chart document: prices split-adjusted as
+                                              of now, split events; 404 with chart.error for a
+                                              ticker the recording lacks (as for a delisted one)
+    GET /api/v3/historical-price-full/<TICKER>?from&to&apikey, .../stock_split/<TICKER>
+                                              FMP's documents; 401 without an apikey, 200 {} for
+                                              an unknown ticker
+    GET /files/company_tickers.json           SEC's ticker map (www.sec.gov)
+    GET /submissions/CIK##########.json       a company's filings, and its older pages
+    GET /submissions/CIK##########-submissions-NNN.json   (filings.files)
+    GET /api/xbrl/companyfacts/CIK##########.json
+    GET /Archives/edgar/data/<cik>/<accession>/<document>   filing indexes and exhibits
 
-A mempool path whose recording file is absent answers 404 (as a mirror without the mining API
-would): the pipeline lands that answer and goes on without the second source. Responses carry
-an HTTP ``Date`` from ``clock`` (default: the real time), so a test can say when the source
-answered (the pools' block-count window ends then).
+SEC paths answer 403 without a contact (an ``@``) in the User-Agent, as SEC does, and 404
+(NoSuchKey) for a document the recording lacks; their request times are kept in
+``server.sec_request_times`` (the rate-limit tests). A mempool path whose recording file is absent
+answers 404 (as a mirror without the mining API would): the pipeline lands that answer and goes on
+without the second source. Responses carry an HTTP ``Date`` from ``clock`` (default: the real
+time), so a test can say when the source answered (the pools' block-count window ends then).
 
 Every request is recorded in ``server.requests`` (path and query, secrets redacted) so tests can
-check what was asked. ``set_fault`` injects failures for the next N requests on a path.
+check what was asked. ``set_fault`` injects failures for the next N requests on a path (a status
+and body, a delay, or a dropped connection).
 """
 
 from __future__ import annotations
