@@ -24,7 +24,7 @@ such a claim is "not enough data", with the partial value and the missing member
 explanation, never compared as if it were whole. ``group_size:`` states how many companies the
 claim is about ("the 14 miners"); a warehouse tracking another number cannot check it either.
 
-Identifiers are checked against the warehouse's own catalog and the marts' contract (dbt_project/models/marts/*.yml)
+Identifiers are checked against the warehouse's own catalog and the marts' contract (dbt_project/models/marts/<area>/_<area>__models.yml)
 (never pasted from the file into SQL); values are bound parameters. A contract column the
 warehouse does not have yet makes its claim "not enough data", not the file unreadable. Units are
 the warehouse's: ``_pct`` columns are percentages, shares and ratios are fractions.

@@ -15,6 +15,7 @@ Output (a "recording" the replay server serves in the sources' real formats):
     <dir>/coinmetrics/btc.csv                      Coin Metrics data-CSV layout
     <dir>/mempool/difficulty-adjustments.json      mempool.space response layout
     <dir>/mempool/hashrate-all.json                mempool.space /v1/mining/hashrate/all layout
+    <dir>/mempool/hashrate-pools-all.json          /v1/mining/hashrate/pools/all layout (weekly)
     <dir>/yahoo/, <dir>/sec/                        prices and SEC documents (demo/market.py)
     <dir>/SAMPLE_DATA.md                            the label
 """
@@ -182,6 +183,36 @@ figures.
 """
 
 
+# invented pools (SAMPLE): a name and a weight around which each week's share moves
+SAMPLE_POOLS = [("Sample Pool A", 0.28), ("Sample Pool B", 0.22), ("Sample Pool C", 0.14),
+                ("Sample Pool D", 0.11), ("Sample Pool E", 0.09), ("Sample Pool F", 0.07),
+                ("Sample Pool G", 0.05), ("Sample Pool H", 0.04)]  # fmt: skip
+POOLS_FROM = dt.date(2022, 1, 3)  # a Monday: the first week of the sample's pool statistics
+
+
+def pool_weeks(rows: list[dict], seed: int) -> list[dict]:
+    """``/v1/mining/hashrate/pools/all`` in mempool's shape for the SAMPLE network: one bucket
+    per pool per week, stamped Monday 00:00 UTC at the END of its 7-day window, shares summing
+    to 1, avgHashrate = share × the week's mean hash rate (H/s). Each week's shares depend only
+    on the week (not on the run date), like the rest of the sample."""
+    by_day = {r["time"][:10]: float(r["HashRate"] or 0) * 1e12 for r in rows}
+    out, end = [], POOLS_FROM + dt.timedelta(days=7)
+    while True:
+        days = [(end - dt.timedelta(days=i)).isoformat() for i in range(1, 8)]
+        if days[0] not in by_day:  # the week is not over in the sample
+            break
+        rng = random.Random(f"{seed}-pools-{end.isoformat()}")
+        weights = [w * math.exp(rng.gauss(0, 0.08)) for _, w in SAMPLE_POOLS]
+        total, mean_hs = sum(weights), sum(by_day[d] for d in days) / 7
+        stamp = int(dt.datetime(end.year, end.month, end.day, tzinfo=dt.UTC).timestamp())
+        for (name, _), w in zip(SAMPLE_POOLS, weights, strict=True):
+            share = math.floor(w / total * 1e6) / 1e6  # never summing above 1
+            out.append({"timestamp": stamp, "avgHashrate": share * mean_hs, "share": share,
+                        "poolName": name})  # fmt: skip
+        end += dt.timedelta(days=7)
+    return out
+
+
 def write_recording(directory: Path, end: dt.date, seed: int = 20090103) -> Path:
     from minerwatch.demo.market import write_market_recording
 
@@ -202,6 +233,7 @@ def write_recording(directory: Path, end: dt.date, seed: int = 20090103) -> Path
     rates = [{"timestamp": int(e.timestamp()), "avgHashrate": float(r["HashRate"] or 0) * 1e12}
              for e, r in zip(ends, rows, strict=True)]  # fmt: skip
     (mp / "hashrate-all.json").write_text(json.dumps({"hashrates": rates, "difficulty": []}))
+    (mp / "hashrate-pools-all.json").write_text(json.dumps(pool_weeks(rows, seed)))
     write_market_recording(directory, rows, end)
     (directory / "SAMPLE_DATA.md").write_text(LABEL)
     return directory
