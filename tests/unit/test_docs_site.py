@@ -160,3 +160,25 @@ def test_a_failed_generation_is_reported_not_raised(env, caplog):
     assert "no warehouse at" in result.error and "publish must run first" in result.error
     assert "dbt docs site could not be generated" in caplog.text
     assert not (env / "published" / "docs" / "index.html").exists()
+
+
+@pytest.mark.slow
+def test_the_page_is_kept_while_models_and_schema_are_unchanged(site, monkeypatch):
+    """A daily run whose data changed but whose models did not reuses the page (no dbt run);
+    a schema change makes a new one."""
+    settings = site["settings"]
+    monkeypatch.setenv("MINERWATCH_LAKE_URL", settings.lake_url)
+    monkeypatch.setenv("MINERWATCH_WAREHOUSE", str(settings.warehouse))
+    calls = []
+    monkeypatch.setattr(docs_site, "render_static", lambda *a: calls.append(a) or b"<html/>")
+    page = docs_site.docs_path(settings)
+    before = page.read_bytes()
+    again = docs_site.generate(settings)
+    assert again.ok and calls == [] and page.read_bytes() == before
+    published = published_path(settings)
+    published.chmod(0o644)
+    con = duckdb.connect(str(published))
+    con.execute("alter table marts.fct_network_daily add column price_usd double")
+    con.close()
+    assert docs_site.generate(settings).ok and len(calls) == 1
+    assert page.read_bytes() == b"<html/>"
