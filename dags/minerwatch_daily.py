@@ -8,43 +8,48 @@ come from ``minerwatch.airflow_names``, constants only).
 The logical date is the data day: the run for 2026-11-20 fetches data through that UTC day. The
 schedule has data intervals (CronDataIntervalTimetable, midnight UTC), so the scheduled run for a
 day starts once the day is over, and `airflow dags test minerwatch_daily 2026-11-20` means the
-same day. Network tasks retry with exponential backoff; deterministic steps (validation, dbt)
-do not retry: rerunning them cannot change their answer.
+same day. Network tasks are not retried by Airflow: the HTTP layer retries transient errors
+(1 + MINERWATCH_HTTP_MAX_RETRIES requests per dead source, 6 by default) and definitive ones fail
+at once; deterministic steps (validation, dbt) do not retry: rerunning them cannot change their
+answer.
+
+Alerts (``minerwatch.alerts``): a failed task, a red run and a late run (a DeadlineAlert) e-mail
+through the Airflow connection ``minerwatch_alerts`` when it exists. Asset URIs name the real lake
+objects (``file://…`` or ``s3://…`` from MINERWATCH_LAKE_URL), so lineage tools see datasets.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
+from minerwatch import alerts
 from minerwatch.airflow_names import SEC_POOL, WAREHOUSE_POOL, WAREHOUSE_QUEUE
+from minerwatch.settings import lake_asset_uri, warehouse_asset_uri
 
-RAW_COINMETRICS = Asset("minerwatch://lake/raw/coinmetrics/btc_asset_metrics")
-RAW_COINMETRICS_CSV = Asset("minerwatch://lake/raw/coinmetrics/btc_csv")  # API refused: fallback
-RAW_MEMPOOL = Asset("minerwatch://lake/raw/mempool/difficulty_adjustments")
-RAW_MEMPOOL_HASHRATE = Asset("minerwatch://lake/raw/mempool/hashrate_daily")
-RAW_MEMPOOL_POOL_SHARES = Asset("minerwatch://lake/raw/mempool/pool_shares_weekly")
-RAW_MEMPOOL_POOL_BLOCKS = Asset("minerwatch://lake/raw/mempool/pool_blocks")
-STAGED_COINMETRICS = Asset("minerwatch://lake/staged/coinmetrics/btc_asset_metrics")
-STAGED_MEMPOOL = Asset("minerwatch://lake/staged/mempool/difficulty_adjustments")
-STAGED_MEMPOOL_HASHRATE = Asset("minerwatch://lake/staged/mempool/hashrate_daily")
-STAGED_MEMPOOL_POOLS = Asset("minerwatch://lake/staged/mempool/pool_shares_weekly")
-STAGED_MEMPOOL_POOL_BLOCKS = Asset("minerwatch://lake/staged/mempool/pool_blocks")
-RAW_PRICES = Asset("minerwatch://lake/raw/market/prices_daily")
-STAGED_PRICES = Asset("minerwatch://lake/staged/market/prices_daily")
-RAW_SEC = Asset("minerwatch://lake/raw/sec")
-STAGED_SEC = Asset("minerwatch://lake/staged/sec/share_counts")
-STAGED_PRODUCTION = Asset("minerwatch://lake/staged/sec/production_updates")
-WAREHOUSE = Asset("minerwatch://warehouse/marts")
-PUBLISHED = Asset("minerwatch://lake/marts")
+RAW_COINMETRICS = Asset(lake_asset_uri("raw/coinmetrics/btc_asset_metrics"))
+RAW_COINMETRICS_CSV = Asset(lake_asset_uri("raw/coinmetrics/btc_csv"))  # API refused: fallback
+RAW_MEMPOOL = Asset(lake_asset_uri("raw/mempool/difficulty_adjustments"))
+RAW_MEMPOOL_HASHRATE = Asset(lake_asset_uri("raw/mempool/hashrate_daily"))
+RAW_MEMPOOL_POOL_SHARES = Asset(lake_asset_uri("raw/mempool/pool_shares_weekly"))
+RAW_MEMPOOL_POOL_BLOCKS = Asset(lake_asset_uri("raw/mempool/pool_blocks"))
+STAGED_COINMETRICS = Asset(lake_asset_uri("staged/coinmetrics/btc_asset_metrics"))
+STAGED_MEMPOOL = Asset(lake_asset_uri("staged/mempool/difficulty_adjustments"))
+STAGED_MEMPOOL_HASHRATE = Asset(lake_asset_uri("staged/mempool/hashrate_daily"))
+STAGED_MEMPOOL_POOLS = Asset(lake_asset_uri("staged/mempool/pool_shares_weekly"))
+STAGED_MEMPOOL_POOL_BLOCKS = Asset(lake_asset_uri("staged/mempool/pool_blocks"))
+RAW_PRICES = Asset(lake_asset_uri("raw/market/prices_daily"))
+STAGED_PRICES = Asset(lake_asset_uri("staged/market/prices_daily"))
+RAW_SEC = Asset(lake_asset_uri("raw/sec"))
+STAGED_SEC = Asset(lake_asset_uri("staged/sec/share_counts"))
+STAGED_PRODUCTION = Asset(lake_asset_uri("staged/sec/production_updates"))
+WAREHOUSE = Asset(warehouse_asset_uri())
+PUBLISHED = Asset(lake_asset_uri("marts"))
 
-NETWORK_RETRIES = {
-    "retries": 3,
-    "retry_delay": timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=10),
-}
+# one retry layer: minerwatch.http retries transient errors (1 + MINERWATCH_HTTP_MAX_RETRIES
+# requests per dead source, 6 by default); definitive ones fail at once
+NETWORK_RETRIES = {"retries": 0}
 
 
 @dag(
@@ -54,7 +59,13 @@ NETWORK_RETRIES = {
     catchup=False,
     max_active_runs=1,
     tags=["minerwatch", "network", "daily"],
-    default_args={"owner": "minerwatch", "retries": 0},
+    default_args={
+        "owner": "minerwatch",
+        "retries": 0,
+        "on_failure_callback": alerts.task_failed(),
+    },
+    on_failure_callback=alerts.run_failed(),
+    deadline=alerts.run_deadline(),
     doc_md=__doc__,
 )
 def minerwatch_daily():

@@ -1,12 +1,13 @@
 """Date helpers shared by every stage: the data day of a logical date, and the NYSE trading
-calendar (its regular full-day holidays, Juneteenth from 2022; an early close is a trading day).
-
-Standard library only, so the DAG's tasks, the warehouse and the report can all import it.
+calendar from ``exchange-calendars`` (XNYS: the regular holidays, and the ad-hoc closures a rule
+cannot know, e.g. 2025-01-09, the national day of mourning for President Carter; an early close is
+a trading day). The calendar (pandas) is loaded on first use, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 
 def as_day(value: dt.date | dt.datetime | str) -> dt.date:
@@ -21,54 +22,67 @@ def as_day(value: dt.date | dt.datetime | str) -> dt.date:
 
 
 # -- the NYSE calendar ----------------------------------------------------------------------
-def easter(year: int) -> dt.date:
-    """Easter Sunday of ``year`` (Gregorian; the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month = (h + m - 7 * n + 114) // 31
-    day = (h + m - 7 * n + 114) % 31 + 1
-    return dt.date(year, month, day)
+# the calendar's span: before 2000 no miner traded; past its last known year, exchange-calendars
+# projects the regular holidays (ad-hoc closures are added by its releases: keep it updated)
+CALENDAR_START = dt.date(2000, 1, 3)
+CALENDAR_END = dt.date(2035, 12, 31)
 
 
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
-    if n > 0:
-        first = dt.date(year, month, 1)
-        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
-    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+@functools.cache
+def nyse_calendar():
+    """The XNYS exchange calendar (exchange_calendars.ExchangeCalendar), loaded once."""
+    import warnings
+
+    import exchange_calendars as xcals
+
+    with warnings.catch_warnings():  # "end beyond the last known holiday": the rules project it
+        warnings.simplefilter("ignore")
+        return xcals.get_calendar(
+            "XNYS", start=CALENDAR_START.isoformat(), end=CALENDAR_END.isoformat()
+        )
 
 
-def _observed(day: dt.date) -> dt.date:
-    if day.weekday() == 5:
-        return day - dt.timedelta(days=1)
-    if day.weekday() == 6:
-        return day + dt.timedelta(days=1)
-    return day
+@functools.cache
+def _sessions() -> frozenset[dt.date]:
+    return frozenset(ts.date() for ts in nyse_calendar().sessions)
 
 
-def nyse_holidays(year: int) -> set[dt.date]:
-    days = {
-        _observed(dt.date(year, 1, 1)),
-        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
-        _nth_weekday(year, 2, 0, 3),  # Washington's Birthday
-        easter(year) - dt.timedelta(days=2),  # Good Friday
-        _nth_weekday(year, 5, 0, -1),  # Memorial Day
-        _observed(dt.date(year, 7, 4)),
-        _nth_weekday(year, 9, 0, 1),  # Labor Day
-        _nth_weekday(year, 11, 3, 4),  # Thanksgiving
-        _observed(dt.date(year, 12, 25)),
-    }
-    if year >= 2022:
-        days.add(_observed(dt.date(year, 6, 19)))  # Juneteenth
-    return {d for d in days if d.year == year}
+def _check_span(day: dt.date) -> None:
+    if not CALENDAR_START <= day <= CALENDAR_END:
+        raise ValueError(
+            f"{day} is outside the NYSE calendar's span {CALENDAR_START}..{CALENDAR_END} "
+            "(minerwatch.dates.CALENDAR_START/END)"
+        )
 
 
 def is_trading_day(day: dt.date) -> bool:
-    """A weekday that is no NYSE holiday."""
-    return day.weekday() < 5 and day not in nyse_holidays(day.year)
+    """A NYSE session (XNYS): not a weekend, a holiday or an ad-hoc closure."""
+    _check_span(day)
+    return day in _sessions()
+
+
+def nyse_holidays(year: int) -> set[dt.date]:
+    """The weekdays of ``year`` NYSE was (or will be) closed: holidays and ad-hoc closures."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    days = (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+    return {d for d in days if d.weekday() < 5 and not is_trading_day(d)}
+
+
+def trading_days(start: dt.date, end: dt.date) -> list[dt.date]:
+    """NYSE sessions from ``start`` to ``end``, both included."""
+    _check_span(start)
+    _check_span(end)
+    return sorted(d for d in _sessions() if start <= d <= end)
+
+
+def previous_trading_day(day: dt.date) -> dt.date:
+    """The newest NYSE session on or before ``day``."""
+    while not is_trading_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def month_end_trading_day(year: int, month: int) -> dt.date:
+    """The month's last NYSE session (its month-end close)."""
+    last = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return previous_trading_day(last)

@@ -9,8 +9,23 @@ class SourceError(MinerwatchError):
     """A source answered with something we cannot use (HTTP error, malformed or unexpected body)."""
 
 
-class ConfigurationError(MinerwatchError):
-    """Something the user must set before this can run (a missing key or user agent)."""
+class Definitive(MinerwatchError):
+    """Retrying cannot change the answer: the task fails at once, whatever its Airflow retries
+    (``minerwatch.tasks.run`` turns it into ``AirflowFailException``)."""
+
+
+class ConfigurationError(Definitive):
+    """Something the user must set before this can run (a missing key or user agent, a setting
+    with a value we cannot use)."""
+
+
+class HttpStatusError(SourceError, Definitive):
+    """A source answered with a definitive HTTP status: a 4xx other than 429 (and other than a
+    status the source documents as transient, like Yahoo's 401 "Invalid Crumb"). Not retried."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
 
 
 class NoDataError(SourceError):

@@ -1,5 +1,19 @@
-"""HTTP with retries: 429 (honouring Retry-After), 5xx, timeouts and dropped connections are
-retried with exponential backoff and jitter; anything else fails at once with a clear error.
+"""HTTP with the project's one retry policy.
+
+**One layer retries, and it is this one.** Transient failures (429, honouring Retry-After; 500,
+502, 503, 504; timeouts and dropped connections) are retried here with exponential backoff and
+jitter, up to ``MINERWATCH_HTTP_MAX_RETRIES`` times (default 5). Airflow does not retry the
+network tasks (``retries: 0``): its retries would rerun the whole task (every page again) and
+multiply with these (5 x 3 made a dead source cost 24 requests), while only this layer sees
+Retry-After and holds the SEC rate limiter across attempts. So a dead source costs exactly
+``1 + MINERWATCH_HTTP_MAX_RETRIES`` requests (6 by default), then the task fails with a message
+that says how many attempts were made.
+
+Definitive answers fail at once, with one request: any status the caller does not accept that
+is not retryable (a 4xx other than 429) raises :class:`~minerwatch.errors.HttpStatusError`,
+which ``minerwatch.tasks.run`` turns into a failure without Airflow retries, as it does for a
+configuration error. A source whose documented behaviour makes another status transient passes
+its own ``retry_status`` (Yahoo's 401 "Invalid Crumb").
 
 Secrets never leave this module in clear: URLs are redacted (``api_key`` and similar query
 parameters) before they are logged or returned for sidecars.
@@ -16,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from minerwatch.errors import SourceError
+from minerwatch.errors import HttpStatusError, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -212,10 +226,13 @@ class HttpClient:
                     404: "the path does not exist at this base URL",
                     429: "still rate-limited after retries: run again later",
                 }.get(r.status_code, "the source had a problem: run again later")
-                raise SourceError(
+                message = (
                     f"GET {shown} returned HTTP {r.status_code} after {attempt} attempt(s); "
                     f"{hint}. Body starts: {r.content[:200]!r}"
                 )
+                if 400 <= r.status_code < 500 and r.status_code not in self.retry_status:
+                    raise HttpStatusError(message, r.status_code)  # definitive: not retried
+                raise SourceError(message)
             return Response(
                 url=shown,
                 status=r.status_code,

@@ -3,7 +3,8 @@ its Great Expectations suite; only when all pass are the marts exported as Parqu
 ``marts/`` and the warehouse copied, atomically and read-only, to ``published/warehouse.duckdb``.
 A failed audit leaves the previous publication untouched, fails the run, and keeps the failing
 expectations beside the batch in the lake (``audit/<table>/logical_date=…/``; passing results
-are kept there too)."""
+are kept there too). The audit also checks each source's freshness (``minerwatch.freshness``): a
+source whose newest staged day is too far behind the run's date fails it the same way."""
 
 from __future__ import annotations
 
@@ -136,6 +137,10 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
                 f"{coverage['share']:.0%} of the tracked miners, below MINERWATCH_MIN_COVERAGE="
                 f"{settings.min_coverage:g}"
             )
+    # stale sources: their newest staged day too far behind the run's date (MINERWATCH_MAX_LAG_DAYS)
+    from minerwatch import freshness
+
+    failures.extend(freshness.check(lake, day, dict(settings.max_lag_days)))
     if failures:
         raise ValidationFailed(
             "audit failed — nothing was published; the previous publication is unchanged:\n"

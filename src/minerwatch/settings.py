@@ -14,14 +14,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from minerwatch.errors import ConfigurationError
+
 GENESIS_DATE = dt.date(2009, 1, 3)
 # Coin Metrics' published daily file (GitHub coinmetrics/data, csv/btc.csv): the fallback when
 # the community API refuses access (HTTP 401/403, e.g. a key is wanted). Same metrics, same days.
 COINMETRICS_CSV_URL = "https://raw.githubusercontent.com/coinmetrics/data/master/csv/btc.csv"
 
 
-class SettingsError(ValueError):
-    """A setting has a value we cannot use."""
+# allowed lag, in days, of each source's newest staged day behind the run's date (reasons in
+# docs/settings.md; market: behind the newest NYSE trading day on or before the run's date)
+MAX_LAG_DAYS = {"coinmetrics": 2, "mempool": 2, "market": 4, "sec": 7}
+
+
+class SettingsError(ConfigurationError, ValueError):
+    """A setting has a value we cannot use: a task fails at once, without retries."""
 
 
 def _repo_root() -> Path:
@@ -113,6 +120,7 @@ class Settings:
     sec_rate_state_file: Path = Path(tempfile.gettempdir()) / "minerwatch-sec-rate.state"
     min_coverage: float = 0.75
     coinmetrics_csv_url: str = COINMETRICS_CSV_URL
+    max_lag_days: Mapping[str, int] = field(default_factory=lambda: dict(MAX_LAG_DAYS))
 
     @property
     def lake_root(self) -> str:
@@ -241,12 +249,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         yahoo_url=_http_url(env, "MINERWATCH_YAHOO_URL", "https://query1.finance.yahoo.com"),
         sec_data_url=_http_url(env, "MINERWATCH_SEC_DATA_URL", "https://data.sec.gov"),
         sec_www_url=_http_url(env, "MINERWATCH_SEC_WWW_URL", "https://www.sec.gov"),
-        sec_user_agent=env.get("MINERWATCH_SEC_USER_AGENT", "").strip() or None,
+        sec_user_agent=secret(env, "MINERWATCH_SEC_USER_AGENT"),
         history_start=_date(env, "MINERWATCH_HISTORY_START", "2020-01-01"),
-        coinmetrics_api_key=env.get("MINERWATCH_COINMETRICS_API_KEY", "").strip() or None,
+        coinmetrics_api_key=secret(env, "MINERWATCH_COINMETRICS_API_KEY"),
         market_provider=provider,
         fmp_url=_http_url(env, "MINERWATCH_FMP_URL", "https://financialmodelingprep.com"),
-        fmp_api_key=env.get("MINERWATCH_FMP_API_KEY", "").strip() or None,
+        fmp_api_key=secret(env, "MINERWATCH_FMP_API_KEY"),
         sec_max_rps=sec_max_rps,
         aws_endpoint_url=endpoint,
         http_timeout_s=timeout_s,
@@ -259,7 +267,47 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         sec_rate_state_file=rate_state,
         min_coverage=min_coverage,
         coinmetrics_csv_url=csv_url,
+        max_lag_days=_max_lag_days(env),
     )
+
+
+def _max_lag_days(env: Mapping[str, str]) -> dict[str, int]:
+    """MINERWATCH_MAX_LAG_DAYS: ``source=days`` pairs; sources not named keep their default."""
+    value = env.get("MINERWATCH_MAX_LAG_DAYS", "").strip()
+    out = dict(MAX_LAG_DAYS)
+    for pair in filter(None, (p.strip() for p in value.split(","))):
+        name, _, days = pair.partition("=")
+        name = name.strip().lower()
+        try:
+            lag = int(days)
+            if name not in MAX_LAG_DAYS or not 0 <= lag <= 366:
+                raise ValueError
+        except ValueError:
+            raise SettingsError(
+                f"MINERWATCH_MAX_LAG_DAYS={value!r}: {pair!r} is not source=days with a source of "
+                f"{', '.join(MAX_LAG_DAYS)} and days 0..366 (e.g. 'coinmetrics=2,market=4')"
+            ) from None
+        out[name] = lag
+    return out
+
+
+def lake_asset_uri(path: str, env: Mapping[str, str] | None = None) -> str:
+    """The URI of a lake object for Airflow Assets and lineage: ``<MINERWATCH_LAKE_URL>/<path>``
+    (``file:///abs/...`` or ``s3://bucket/prefix/...``). Cheap: the DAG file calls it at parse
+    time, so only the lake URL is read, not the whole settings."""
+    env = os.environ if env is None else env
+    root = _lake_url(env, "MINERWATCH_LAKE_URL", f"file://{REPO_ROOT / 'data' / 'lake'}")
+    return f"{root}/{path.strip('/')}"
+
+
+def warehouse_asset_uri(env: Mapping[str, str] | None = None) -> str:
+    """``file:///abs/warehouse.duckdb``: the DuckDB file dbt builds, as an Asset URI."""
+    env = os.environ if env is None else env
+    value = env.get("MINERWATCH_WAREHOUSE", "").strip()
+    path = Path(value).expanduser() if value else REPO_ROOT / "data" / "warehouse.duckdb"
+    if not path.is_absolute():
+        path = (Path.cwd() / path).resolve()
+    return f"file://{path}"
 
 
 def airflow_defaults(env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -279,9 +327,85 @@ def airflow_defaults(env: Mapping[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": f"{home}/logs",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # lineage is opt-in (docs/settings.md): the provider is installed, but emits nothing
+        "AIRFLOW__OPENLINEAGE__DISABLED": "True",
     }
 
 
 def apply_airflow_defaults() -> None:
     for key, value in airflow_defaults().items():
         os.environ.setdefault(key, value)
+
+
+# Secrets from Airflow connections. Each secret's variable wins; when it is unset the value comes
+# from the Airflow connection named here (field: the connection's password, or the extra key
+# named, then its login), as docs/settings.md describes.
+SECRET_CONNECTIONS = {
+    "MINERWATCH_COINMETRICS_API_KEY": ("minerwatch_coinmetrics", "api_key"),
+    "MINERWATCH_FMP_API_KEY": ("minerwatch_fmp", "api_key"),
+    "MINERWATCH_SEC_USER_AGENT": ("minerwatch_sec", "user_agent"),
+}
+
+
+def secret(env: Mapping[str, str], name: str) -> str | None:
+    """The secret ``name``: its variable when set, else its Airflow connection (see
+    SECRET_CONNECTIONS): a key is the connection's password (or extra ``api_key``), the SEC user
+    agent its extra ``user_agent`` (or login). A value found in a connection is registered with
+    Airflow's log masker; the HTTP layer redacts keys from URLs and sidecars either way."""
+    value = env.get(name, "").strip()
+    if value:
+        return value
+    conn_id, extra_key = SECRET_CONNECTIONS[name]
+    conn = airflow_connection(env, conn_id)
+    if conn is None:
+        return None
+    extra = conn.extra_dejson or {}
+    if extra_key == "user_agent":
+        found = extra.get(extra_key) or conn.login
+    else:
+        found = conn.password or extra.get(extra_key)
+    value = str(found or "").strip()
+    if not value:
+        return None
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(value, name)
+    return value
+
+
+def airflow_connection(env: Mapping[str, str], conn_id: str):
+    """Airflow's connection ``conn_id``, or None. Lazy: Airflow is imported only when
+    ``AIRFLOW_CONN_<CONN_ID>`` is set (parsed as a URI or JSON by Airflow's own Connection, as
+    Airflow itself reads it), or when Airflow is already loaded (a task, the DAG processor,
+    ``dag.test()``) and ``env`` is the process environment: then ``Connection.get`` also finds
+    connections in the metadata DB or a secrets backend."""
+    import sys
+
+    var = f"AIRFLOW_CONN_{conn_id.upper()}"
+    raw = env.get(var, "").strip()
+    if not raw and (env is not os.environ or "airflow.sdk" not in sys.modules):
+        return None
+    try:
+        from airflow.sdk import Connection
+        from airflow.sdk.exceptions import AirflowNotFoundException
+    except ImportError:
+        if raw:
+            raise SettingsError(
+                f"{var} is set but Airflow is not installed to read it; set the MINERWATCH_* "
+                "variable instead"
+            ) from None
+        return None
+    if not raw:
+        try:
+            return Connection.get(conn_id)
+        except AirflowNotFoundException:
+            return None
+    try:
+        if raw.startswith("{"):
+            return Connection.from_json(raw, conn_id=conn_id)
+        return Connection.from_uri(raw, conn_id=conn_id)
+    except Exception as exc:  # Airflow's parsers raise several types; the value is a secret
+        raise SettingsError(
+            f"{var} is not an Airflow connection URI or JSON ({type(exc).__name__}); expected "
+            f'e.g. generic://:KEY@ or {{"conn_type": "generic", "password": "KEY"}}'
+        ) from None

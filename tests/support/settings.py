@@ -8,8 +8,15 @@ import os
 
 import pytest
 
-# variables outside the MINERWATCH_ prefix that change what the code under test does
-OTHER_SETTING_VARS = ["AWS_ENDPOINT_URL", "DATE"]
+# variables outside the MINERWATCH_ prefix that change what the code under test does (the
+# Airflow connections that may hold the secrets: minerwatch.settings.SECRET_CONNECTIONS)
+OTHER_SETTING_VARS = [
+    "AWS_ENDPOINT_URL",
+    "DATE",
+    "AIRFLOW_CONN_MINERWATCH_COINMETRICS",
+    "AIRFLOW_CONN_MINERWATCH_FMP",
+    "AIRFLOW_CONN_MINERWATCH_SEC",
+]
 
 
 def setting_vars() -> list[str]:

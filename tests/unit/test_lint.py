@@ -32,6 +32,7 @@ def test_ruff_format_is_clean():
     assert out.returncode == 0, out.stdout[-3000:]
 
 
+@pytest.mark.slow  # ~9 s; `make lint` runs it too
 def test_sqlfluff_is_clean():
     """The models, macros and singular/generic tests; `make format` fixes most findings."""
     out = _run("sqlfluff", "lint", "dbt_project", "--processes", "0")
