@@ -176,7 +176,14 @@ def run_failed() -> MinerwatchAlert:
 
 
 def run_deadline():
-    """Airflow 3's DeadlineAlert: the run must finish RUN_DEADLINE after its interval ends."""
+    """Airflow 3's DeadlineAlert: the run must finish RUN_DEADLINE after it was queued. None
+    when MINERWATCH_RUN_DEADLINE=off: `dag.test()` in Airflow 3.3.2 cannot run a DAG that has a
+    DeadlineAlert (its lookup of the alert fails), so the one-process runs (`minerwatch demo` /
+    `run`, the tests) parse the DAG without it; the scheduler's runs have it."""
+    from minerwatch.settings import run_deadline_enabled
+
+    if not run_deadline_enabled():
+        return None
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
     return DeadlineAlert(

@@ -409,3 +409,14 @@ def airflow_connection(env: Mapping[str, str], conn_id: str):
             f"{var} is not an Airflow connection URI or JSON ({type(exc).__name__}); expected "
             f'e.g. generic://:KEY@ or {{"conn_type": "generic", "password": "KEY"}}'
         ) from None
+
+
+def run_deadline_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """MINERWATCH_RUN_DEADLINE (on by default): whether the DAG carries its late-run deadline.
+    `minerwatch.cli.run_dag` turns it off for `dag.test()`, which cannot run a DAG with one in
+    Airflow 3.3.2."""
+    env = os.environ if env is None else env
+    value = (env.get("MINERWATCH_RUN_DEADLINE", "").strip() or "on").lower()
+    if value not in ("on", "off"):
+        raise SettingsError(f"MINERWATCH_RUN_DEADLINE={value!r}: expected on or off")
+    return value == "on"
