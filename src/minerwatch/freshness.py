@@ -42,7 +42,10 @@ class Freshness:
 
     @property
     def stale(self) -> bool:
-        return self.newest is None or self.lag_days > self.max_lag_days
+        # nothing staged at all is not staleness: a lake that never ran that source (a partial
+        # pipeline, a backfill of a date before its first batch) is warned about, not failed;
+        # in a DAG run every source stages before the audit, or the build does not run
+        return self.newest is not None and self.lag_days > self.max_lag_days
 
     def text(self) -> str:
         where = f"staged/{self.source}/{self.dataset}"
@@ -103,6 +106,8 @@ def check(lake: Lake, day: dt.date, max_lag_days: dict[str, int]) -> list[str]:
     for f in measure(lake, day, max_lag_days):
         if f.stale:
             failures.append(f"stale source {f.text()}")
+        elif f.newest is None:
+            log.warning("freshness not checked: %s", f.text())
         else:
             log.info("fresh: %s", f.text())
     return failures

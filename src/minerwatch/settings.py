@@ -412,11 +412,12 @@ def airflow_connection(env: Mapping[str, str], conn_id: str):
 
 
 def run_deadline_enabled(env: Mapping[str, str] | None = None) -> bool:
-    """MINERWATCH_RUN_DEADLINE (on by default): whether the DAG carries its late-run deadline.
-    `minerwatch.cli.run_dag` turns it off for `dag.test()`, which cannot run a DAG with one in
-    Airflow 3.3.2."""
+    """MINERWATCH_RUN_DEADLINE (off by default): whether the DAG carries its late-run deadline.
+    Off by default because Airflow 3.3.2's DeadlineAlert breaks `dag.test()` and clearing a run
+    (`backfill --reprocess-behavior failed`: TypeError in _recalculate_dagrun_queued_at_deadlines);
+    `minerwatch.cli.run_dag` always turns it off."""
     env = os.environ if env is None else env
-    value = (env.get("MINERWATCH_RUN_DEADLINE", "").strip() or "on").lower()
+    value = (env.get("MINERWATCH_RUN_DEADLINE", "").strip() or "off").lower()
     if value not in ("on", "off"):
         raise SettingsError(f"MINERWATCH_RUN_DEADLINE={value!r}: expected on or off")
     return value == "on"
