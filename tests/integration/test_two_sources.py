@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from minerwatch import publish, warehouse
+from minerwatch.demo.refdata import difficulty_adjustments
 from minerwatch.demo.replay import ReplayServer
 from minerwatch.pipeline import network
 from minerwatch.quality import reconcile, validate_frame
@@ -37,11 +38,7 @@ def real_server(refdata, tmp_path, monkeypatch):
     (rec / "mempool").mkdir()
     shutil.copyfile(refdata / GENESIS_CSV, rec / "coinmetrics" / "btc.csv")  # as published
     shutil.copyfile(refdata / MEMPOOL_JSON, rec / "mempool" / "hashrate-all.json")  # as saved
-    doc = json.loads((refdata / MEMPOOL_JSON).read_text())
-    adjustments = [
-        [d["time"], d["height"], d["difficulty"], d["adjustment"]]
-        for d in sorted(doc["difficulty"], key=lambda d: d["height"], reverse=True)
-    ]
+    adjustments = difficulty_adjustments(refdata)  # the real retargets, in the API's shape
     (rec / "mempool" / "difficulty-adjustments.json").write_text(json.dumps(adjustments))
     with ReplayServer(rec) as server:
         for k, v in server.env().items():

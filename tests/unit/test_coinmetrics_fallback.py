@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 from minerwatch import warehouse
+from minerwatch.demo.refdata import difficulty_adjustments
 from minerwatch.demo.replay import CM_CSV_PATH, Fault, ReplayServer
 from minerwatch.errors import SourceError, ValidationFailed
 from minerwatch.lake import Lake
@@ -43,11 +44,7 @@ def real_server(refdata, tmp_path, monkeypatch):
     (rec / "coinmetrics").mkdir(parents=True)
     (rec / "mempool").mkdir()
     shutil.copyfile(refdata / GENESIS_CSV, rec / "coinmetrics" / "btc.csv")  # as published
-    doc = json.loads((refdata / MEMPOOL_JSON).read_text())
-    adjustments = [
-        [d["time"], d["height"], d["difficulty"], d["adjustment"]]
-        for d in sorted(doc["difficulty"], key=lambda d: d["height"], reverse=True)
-    ]
+    adjustments = difficulty_adjustments(refdata)  # the real retargets, in the API's shape
     (rec / "mempool" / "difficulty-adjustments.json").write_text(json.dumps(adjustments))
     with ReplayServer(rec) as server:
         for k, v in server.env().items():
