@@ -210,25 +210,16 @@ final as (
         missing_tickers,
         missing_reasons,
         sector_market_cap_usd,
-        case
-            when previous_month_start = month_start - interval 1 month
-                then (sector_market_cap_usd / previous_market_cap_usd - 1) * 100
-        end as sector_market_cap_change_pct,
+        {{ change_pct('sector_market_cap_usd', 'previous_market_cap_usd') }}
+            as sector_market_cap_change_pct,
         avg_hashrate_ehs,
         -- changes are month on month: after a month without sector data there is none
-        case
-            when previous_month_start = month_start - interval 1 month
-                then (avg_hashrate_ehs / previous_avg_hashrate_ehs - 1) * 100
-        end as hashrate_change_pct,
-        case
-            when previous_month_start = month_start - interval 1 month
-                then (month_end_difficulty / previous_month_end_difficulty - 1) * 100
-        end as difficulty_change_pct,
+        {{ change_pct('avg_hashrate_ehs', 'previous_avg_hashrate_ehs') }} as hashrate_change_pct,
+        {{ change_pct('month_end_difficulty', 'previous_month_end_difficulty') }}
+            as difficulty_change_pct,
         avg_hashprice_usd_per_ehs_day,
-        case
-            when previous_month_start = month_start - interval 1 month
-                then (avg_hashprice_usd_per_ehs_day / previous_avg_hashprice - 1) * 100
-        end as hashprice_change_pct,
+        {{ change_pct('avg_hashprice_usd_per_ehs_day', 'previous_avg_hashprice') }}
+            as hashprice_change_pct,
         sector_hashrate_share,
         group_hashrate_ehs,
         cast(hashrate_reporting_miners as integer) as hashrate_reporting_miners,

@@ -1,30 +1,18 @@
 {#- mempool.space's daily network hash rate, typed, EH/s. The source reads the lake's staged
     Parquet; until a run has staged this dataset (a lake from before it existed, or a mirror
     without the mining API) there is no file to read, and the model is empty with the same
-    columns (the glob is checked when the model runs). -#}
-{%- set staged = source('mempool', 'hashrate_daily') -%}
-{%- set has_batches = true -%}
-{%- if execute -%}
-    {%- set pattern = env_var('MINERWATCH_LAKE_ROOT')
-        ~ '/staged/mempool/hashrate_daily/*/*.parquet' -%}
-    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
-    {%- set has_batches = (found.columns[0].values()[0] | int) > 0 -%}
-{%- endif -%}
+    columns (macro staged_or_empty: the glob is checked when the model runs). -#}
 with
 
 source as (
 
-    {% if has_batches -%}
-        select * from {{ staged }}
-    {%- else -%}
-        select
-            cast(null as date) as date_day,
-            cast(null as timestamptz) as bucket_end_at,
-            cast(null as double) as avg_hashrate_hs,
-            cast(null as varchar) as raw_key,
-            cast(null as date) as logical_date,
-        where false
-    {%- endif %}
+    {{ staged_or_empty('mempool', 'hashrate_daily', {
+        'date_day': 'date',
+        'bucket_end_at': 'timestamptz',
+        'avg_hashrate_hs': 'double',
+        'raw_key': 'varchar',
+        'logical_date': 'date',
+    }) }}
 
 ),
 

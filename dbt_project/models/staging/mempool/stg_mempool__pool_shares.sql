@@ -1,30 +1,18 @@
 {#- mempool.space's weekly pool shares, typed. Empty with the same columns until a run has
     staged this dataset (see stg_mempool__hashrate_days). -#}
-{%- set staged = source('mempool', 'pool_shares_weekly') -%}
-{%- set has_batches = true -%}
-{%- if execute -%}
-    {%- set pattern = env_var('MINERWATCH_LAKE_ROOT')
-        ~ '/staged/mempool/pool_shares_weekly/*/*.parquet' -%}
-    {%- set found = run_query("select count(*) from glob('" ~ pattern ~ "')") -%}
-    {%- set has_batches = (found.columns[0].values()[0] | int) > 0 -%}
-{%- endif -%}
 with
 
 source as (
 
-    {% if has_batches -%}
-        select * from {{ staged }}
-    {%- else -%}
-        select
-            cast(null as timestamptz) as week_end_at,
-            cast(null as varchar) as pool_name,
-            cast(null as varchar) as pool_slug,
-            cast(null as double) as share,
-            cast(null as double) as avg_hashrate_hs,
-            cast(null as varchar) as raw_key,
-            cast(null as date) as logical_date,
-        where false
-    {%- endif %}
+    {{ staged_or_empty('mempool', 'pool_shares_weekly', {
+        'week_end_at': 'timestamptz',
+        'pool_name': 'varchar',
+        'pool_slug': 'varchar',
+        'share': 'double',
+        'avg_hashrate_hs': 'double',
+        'raw_key': 'varchar',
+        'logical_date': 'date',
+    }) }}
 
 ),
 
