@@ -46,6 +46,11 @@ STAGED_SEC = Asset(lake_asset_uri("staged/sec/share_counts"))
 STAGED_PRODUCTION = Asset(lake_asset_uri("staged/sec/production_updates"))
 WAREHOUSE = Asset(warehouse_asset_uri())
 PUBLISHED = Asset(lake_asset_uri("marts"))
+# what dbt reads: lineage (Airflow's asset graph, OpenLineage) links staged -> warehouse -> marts
+STAGED_ALL = [
+    STAGED_COINMETRICS, STAGED_MEMPOOL, STAGED_MEMPOOL_HASHRATE, STAGED_MEMPOOL_POOLS,
+    STAGED_MEMPOOL_POOL_BLOCKS, STAGED_PRICES, STAGED_SEC, STAGED_PRODUCTION,
+]  # fmt: skip
 
 # one retry layer: minerwatch.http retries transient errors (1 + MINERWATCH_HTTP_MAX_RETRIES
 # requests per dead source, 6 by default); definitive ones fail at once
@@ -76,7 +81,7 @@ def minerwatch_daily():
 
         return tasks.run(network.extract_coinmetrics, logical_date)
 
-    @task(outlets=[STAGED_COINMETRICS])
+    @task(inlets=[RAW_COINMETRICS, RAW_COINMETRICS_CSV], outlets=[STAGED_COINMETRICS])
     def stage_coinmetrics(raw_keys: list[str], logical_date=None) -> str:
         from minerwatch import tasks
         from minerwatch.pipeline import network
@@ -90,7 +95,7 @@ def minerwatch_daily():
 
         return tasks.run(network.extract_mempool_difficulty, logical_date)
 
-    @task(outlets=[STAGED_MEMPOOL])
+    @task(inlets=[RAW_MEMPOOL], outlets=[STAGED_MEMPOOL])
     def stage_mempool_difficulty(raw_keys: list[str], logical_date=None) -> str:
         from minerwatch import tasks
         from minerwatch.pipeline import network
@@ -104,7 +109,7 @@ def minerwatch_daily():
 
         return tasks.run(network.extract_mempool_hashrate, logical_date)
 
-    @task(outlets=[STAGED_MEMPOOL_HASHRATE])
+    @task(inlets=[RAW_MEMPOOL_HASHRATE], outlets=[STAGED_MEMPOOL_HASHRATE])
     def stage_mempool_hashrate(batch: dict, logical_date=None) -> str | None:
         from minerwatch import tasks
         from minerwatch.pipeline import network
@@ -118,7 +123,10 @@ def minerwatch_daily():
 
         return tasks.run(network.extract_mempool_pools, logical_date)
 
-    @task(outlets=[STAGED_MEMPOOL_POOLS, STAGED_MEMPOOL_POOL_BLOCKS])
+    @task(
+        inlets=[RAW_MEMPOOL_POOL_SHARES, RAW_MEMPOOL_POOL_BLOCKS],
+        outlets=[STAGED_MEMPOOL_POOLS, STAGED_MEMPOOL_POOL_BLOCKS],
+    )
     def stage_mempool_pools(batch: dict, logical_date=None) -> list[str]:
         from minerwatch import tasks
         from minerwatch.pipeline import network
@@ -142,7 +150,7 @@ def minerwatch_daily():
 
         return tasks.run(market.extract_prices, logical_date, ticker)
 
-    @task(outlets=[STAGED_PRICES])
+    @task(inlets=[RAW_PRICES], outlets=[STAGED_PRICES])
     def stage_prices(batches: list[dict], logical_date=None) -> list[str]:
         from minerwatch import tasks
         from minerwatch.pipeline import market
@@ -175,7 +183,7 @@ def minerwatch_daily():
 
         return tasks.run(sec.extract_sec_company, logical_date, cik)
 
-    @task(outlets=[STAGED_SEC])
+    @task(inlets=[RAW_SEC], outlets=[STAGED_SEC])
     def stage_sec(batches: list[dict], logical_date=None) -> list[str]:
         from minerwatch import tasks
         from minerwatch.pipeline import sec
@@ -189,26 +197,26 @@ def minerwatch_daily():
 
         return tasks.run(sec.extract_production_updates, logical_date, cik)
 
-    @task(outlets=[STAGED_PRODUCTION])
+    @task(inlets=[RAW_SEC], outlets=[STAGED_PRODUCTION])
     def stage_production_updates(batches: list[dict], logical_date=None) -> list[str]:
         from minerwatch import tasks
         from minerwatch.pipeline import sec
 
         return tasks.run(sec.stage_production_updates, logical_date, list(batches))
 
-    @task(outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    @task(inlets=STAGED_ALL, outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def dbt_build() -> None:
         from minerwatch import warehouse
 
         warehouse.build()
 
-    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    @task(inlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def audit_marts(logical_date=None) -> dict:
         from minerwatch import publish, tasks
 
         return tasks.run(publish.audit, logical_date)
 
-    @task(outlets=[PUBLISHED], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    @task(inlets=[WAREHOUSE], outlets=[PUBLISHED], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def publish_marts(logical_date=None) -> dict:
         from minerwatch import publish, tasks
 

@@ -81,6 +81,21 @@ def test_structure(dagbag):
     assert any("raw/coinmetrics" in u for u in outlets["extract_coinmetrics"])
 
 
+def test_lineage_chain_raw_staged_warehouse_marts(dagbag):
+    """Every task that reads what another task writes declares it as an inlet, so the asset graph
+    (and OpenLineage, tests/integration/test_openlineage.py) links raw -> staged -> warehouse."""
+    dag = dagbag.get_dag("minerwatch_daily")
+    ins = {t.task_id: {a.uri for a in t.inlets} for t in dag.tasks}
+    outs = {t.task_id: {a.uri for a in t.outlets} for t in dag.tasks}
+    for task_id, inlets in ins.items():
+        for upstream in dag.get_task(task_id).upstream_task_ids:
+            if task_id.startswith("stage_") and upstream.startswith("extract_"):
+                assert outs[upstream] <= inlets, (task_id, upstream)
+    staged = {u for t, o in outs.items() if t.startswith("stage_") for u in o}
+    assert staged and ins["dbt_build"] == staged
+    assert ins["audit_marts"] == ins["publish_marts"] == outs["dbt_build"]
+
+
 def test_dag_file_parses_fast_without_heavy_imports():
     # Airflow's own imports are loaded first (building any Asset makes Airflow load the providers'
     # asset-URI handlers, which import boto3 and requests); what the DAG file adds
