@@ -47,13 +47,15 @@ def quarantine_and_fail(
 
 
 def stage_each(lake, day, source, dataset, suite, items, partition_of) -> list[str]:
-    """Validate each (name, frame, raw_keys) with ``suite``; stage the good ones, quarantine the
-    bad ones, then fail if any was bad (after the good ones are safely staged)."""
-    from minerwatch.quality import validate_frame
+    """Validate each (name, frame, raw_keys) with ``suite`` — one GX run for all of them, one per
+    batch only when that fails (``validate_batches``) — stage the good ones, quarantine the bad
+    ones, then fail if any was bad (after the good ones are safely staged)."""
+    from minerwatch.quality import validate_batches
 
     staged, failures = [], []
+    outcomes = validate_batches([(name, frame) for name, frame, _ in items], suite)
     for name, frame, raw_keys in items:
-        outcome = validate_frame(frame, suite)
+        outcome = outcomes[name]
         if outcome.success:
             staged.append(lake.write_staged(source, dataset, day, frame, partition_of(name)))
         else:

@@ -77,8 +77,11 @@ def stable_result(result: dict) -> dict:
     return out
 
 
-def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationOutcome:
-    """Validate ``df`` against suite ``suite_name``; never raises on failed expectations."""
+def validate_frame(
+    df: pd.DataFrame, suite_name: str, spec: dict[str, Any] | None = None, quiet: bool = False
+) -> ValidationOutcome:
+    """Validate ``df`` against suite ``suite_name`` (or the suite ``spec`` given); never raises
+    on failed expectations. ``quiet`` logs a failure at INFO (a batch run about to fall back)."""
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -91,7 +94,7 @@ def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationOutcome:
         )
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    spec = load_suite(suite_name)
+    spec = spec or load_suite(suite_name)
     # In memory, no usage analytics (no network calls from a task), no progress bars in logs.
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
@@ -129,7 +132,7 @@ def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationOutcome:
         result=result,
         warnings=warned,
     )
-    (log.info if outcome.success else log.error)(outcome.summary())
+    (log.info if outcome.success or quiet else log.error)(outcome.summary())
     for w in warned:
         log.warning(
             "suite %s: WARNING %s %s: %s (%s)",
@@ -140,3 +143,108 @@ def validate_frame(df: pd.DataFrame, suite_name: str) -> ValidationOutcome:
             w.get("reason") or "",
         )
     return outcome
+
+
+# Expectations whose verdict on a union of batches implies the verdict on each batch (every row
+# is checked on its own, or uniqueness on a key that includes the batch's partition column, so a
+# duplicate inside one batch is a duplicate in the union). Aggregates (means, medians, sums,
+# distinct counts) are not: a suite with one is validated batch by batch.
+ROW_WISE = {
+    "expect_table_columns_to_match_set",
+    "expect_table_columns_to_match_ordered_list",
+    "expect_column_to_exist",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_value_lengths_to_be_between",
+    "expect_column_values_to_be_of_type",
+    "expect_column_values_to_be_in_type_list",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_equal",
+    "expect_compound_columns_to_be_unique",
+    "expect_table_row_count_to_be_between",  # checked per batch in Python, see union_spec
+}
+
+
+def union_spec(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The suite to run once on the union of several batches, and the per-batch row-count bounds
+    it leaves out; None when the suite has an expectation a union cannot answer for each batch.
+
+    Stricter than the suite, never looser: ``mostly`` is dropped (a union passing at 100 % means
+    each batch passes at 100 %; a union passing at 99.9 % could hide one batch far below), and the
+    row-count bounds are checked on each batch apart (a union has more rows than any batch)."""
+    kept, counts = [], {}
+    for exp in spec["expectations"]:
+        if exp["type"] not in ROW_WISE:
+            return None
+        if exp["type"] == "expect_table_row_count_to_be_between":
+            counts = {k: exp["kwargs"].get(k) for k in ("min_value", "max_value")}
+            continue
+        kwargs = {k: v for k, v in exp["kwargs"].items() if k != "mostly"}
+        kept.append({**exp, "kwargs": kwargs})
+    return {**spec, "expectations": kept}, counts
+
+
+def _count_ok(n: int, bounds: dict[str, Any]) -> bool:
+    low, high = bounds.get("min_value"), bounds.get("max_value")
+    return (low is None or n >= low) and (high is None or n <= high)
+
+
+def validate_batches(
+    batches: list[tuple[str, pd.DataFrame]], suite_name: str
+) -> dict[str, ValidationOutcome]:
+    """Validate several batches of one dataset (one per company) with ONE GX run on their union,
+    falling back to one run per batch only when the union fails (so one bad company is still
+    found, and quarantined, alone). The verdict per batch equals :func:`validate_frame`'s: the
+    union runs a stricter suite (:func:`union_spec`), and any doubt goes to the per-batch runs.
+
+    Returns each batch's outcome by name. A batch that passed in the union gets an outcome
+    whose ``result`` is the union's (``meta.batches`` lists the names)."""
+    import pandas as pd
+
+    spec = load_suite(suite_name)
+    plan = union_spec(spec) if len(batches) > 1 else None
+    alone = list(batches)
+    outcomes: dict[str, ValidationOutcome] = {}
+    if plan is not None:
+        strict, counts = plan
+        together = [(n, f) for n, f in batches if _count_ok(len(f), counts)]
+        alone = [(n, f) for n, f in batches if not _count_ok(len(f), counts)]
+        if len(together) > 1:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # concat of all-NA columns
+                union = pd.concat([f for _, f in together], ignore_index=True)
+            outcome = validate_frame(union, suite_name, spec=strict, quiet=True)
+            if outcome.success:
+                outcome.result.setdefault("meta", {})["batches"] = [n for n, _ in together]
+                log.info(
+                    "suite %s: %d batches (%d rows) passed in one run",
+                    suite_name,
+                    len(together),
+                    len(union),
+                )
+                for name, _ in together:
+                    outcomes[name] = ValidationOutcome(
+                        suite=suite_name,
+                        success=True,
+                        evaluated=outcome.evaluated,
+                        result=outcome.result,
+                        warnings=outcome.warnings,
+                    )
+            else:
+                log.info(
+                    "suite %s: the union of %d batches failed; validating each alone to find "
+                    "the bad one(s)",
+                    suite_name,
+                    len(together),
+                )
+                alone = list(batches)
+        else:
+            alone = list(batches)
+    for name, frame in alone:
+        outcomes[name] = validate_frame(frame, suite_name, spec=spec)
+    return outcomes
