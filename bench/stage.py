@@ -76,8 +76,9 @@ def floor(settings, workdir: Path) -> dict:
     import duckdb
 
     from minerwatch.publish import MARTS, _select
+    from minerwatch.warehouse import dbt_state_dir
 
-    manifest = json.loads((settings.dbt_project_dir / "target" / "manifest.json").read_text())
+    manifest = json.loads((dbt_state_dir(settings) / "target" / "manifest.json").read_text())
     nodes = {
         uid: n
         for uid, n in manifest["nodes"].items()

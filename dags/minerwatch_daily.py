@@ -205,10 +205,10 @@ def minerwatch_daily():
         return tasks.run(sec.stage_production_updates, logical_date, list(batches))
 
     @task(inlets=STAGED_ALL, outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
-    def dbt_build() -> None:
+    def dbt_build() -> dict:
         from minerwatch import warehouse
 
-        warehouse.build()
+        return warehouse.build()
 
     @task(inlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def audit_marts(logical_date=None) -> dict:

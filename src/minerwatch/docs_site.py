@@ -114,12 +114,9 @@ def fingerprint(settings: Settings, warehouse: Path) -> str:
 
     import duckdb
 
-    digest = hashlib.sha256()
-    project = settings.dbt_project_dir
-    for path in sorted(project.rglob("*")):
-        rel = path.relative_to(project)
-        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
-            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    from minerwatch.warehouse import project_fingerprint
+
+    digest = hashlib.sha256(project_fingerprint(settings.dbt_project_dir).encode())
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(

@@ -19,6 +19,16 @@ log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"  # the default; MINERWATCH_DBT_PROJECT_DIR overrides
 
 
+def dbt_state_dir(settings: Settings) -> Path:
+    """dbt's target and log directories for this warehouse: ``<warehouse>.dbt/`` beside it.
+
+    One per warehouse, not the project's shared ``target/``: dbt keeps its parse between runs
+    only while the profile is unchanged, and the profile names the warehouse, so runs for two
+    warehouses (a test beside a demo, a 10x bench beside 1x) sharing one target would throw
+    each other's parse away — and write into each other's manifest."""
+    return settings.warehouse.with_name(settings.warehouse.name + ".dbt")
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(settings.dbt_env())
@@ -26,7 +36,26 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)
     env["DBT_PROJECT_DIR"] = str(settings.dbt_project_dir)
+    state = dbt_state_dir(settings)
+    env.setdefault("DBT_TARGET_PATH", str(state / "target"))
+    env.setdefault("DBT_LOG_PATH", str(state / "logs"))
     return env
+
+
+def project_fingerprint(project: Path) -> str:
+    """The dbt project's files (models, properties, unit and data tests, seeds, macros, project
+    and profile) and the versions that run them: what a unit test's verdict depends on."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for pkg in ("dbt-core", "dbt-duckdb", "duckdb"):
+        digest.update(f"{pkg}=={version(pkg)}\0".encode())
+    for path in sorted(project.rglob("*")):
+        rel = path.relative_to(project)
+        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def dbt_executable() -> str:
@@ -59,13 +88,108 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> None:
         )
 
 
-def build(settings: Settings | None = None, select: str | None = None) -> None:
+BUILD_STATE = "build_state.json"  # in the target directory: what the last full build left
+
+
+def staged_datasets(settings: Settings) -> list[str]:
+    """``source/dataset`` of every staged dataset that has a partition: the staging models that
+    read a dataset a lake may not hold yet (macro ``staged_or_empty``) compile differently once
+    it exists, so the views are rebuilt when this list changes."""
+    from minerwatch.lake import Lake
+
+    lake = Lake(settings)
+    found = lake.fs.glob(lake.path("staged/*/*/*/*.parquet"))
+    return sorted({"/".join(p.rstrip("/").split("/")[-4:-2]) for p in found})
+
+
+def _views_present(settings: Settings, target: Path) -> bool:
+    """Every view model of the last manifest exists in the warehouse."""
+    import json
+
+    import duckdb
+
+    try:
+        manifest = json.loads((target / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    wanted = {
+        (n["schema"], n.get("alias") or n["name"])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"].get("materialized") == "view"
+    }
+    if not settings.warehouse.exists():
+        return False
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        have = set(
+            con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_type = 'VIEW'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return bool(wanted) and wanted <= have
+
+
+def build(settings: Settings | None = None, select: str | None = None) -> dict[str, Any]:
     """``dbt build`` (models, seeds, data and unit tests), optionally of a selection only, e.g.
-    ``+fct_network_daily`` (tests that also need unselected models are skipped)."""
+    ``+fct_network_daily`` (tests that also need unselected models are skipped).
+
+    A daily run rebuilds only what its new data changes. What stays the same is kept, judged by
+    the project fingerprint (every file of the dbt project and the dbt/DuckDB versions):
+
+    - unit tests check the models' SQL on fixed input rows — their verdict depends on the
+      project, never on the data: skipped when they all passed for the same fingerprint;
+    - the staging and intermediate VIEWS read the lake's staged Parquet when queried, so new
+      partitions reach them without rebuilding, and seeds are the project's files: with the same
+      fingerprint, lake and warehouse, the same staged datasets (``staged_datasets``) and every
+      view present,
+      they are not recreated (their documentation comments, persisted when they were created,
+      stay). The mart TABLES are rebuilt and EVERY data test runs, as always.
+
+    Any change to a model, test, macro, seed or version, or a new staged dataset, rebuilds
+    everything. Returns what ran."""
+    import json
+
+    settings = settings or load_settings()
     args = ["build", "--fail-fast"]
+    target = Path(dbt_env(settings)["DBT_TARGET_PATH"])
+    marker = target / BUILD_STATE
+    try:
+        state = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        state = {}
+    project = project_fingerprint(settings.dbt_project_dir)
+    # the views name the lake root and the profile the warehouse: a moved or copied lake or
+    # warehouse is a different build
+    datasets = {"lake": settings.dbt_env(), "staged": staged_datasets(settings)}
+    out = {"fingerprint": project, "unit_tests": "ran", "views_and_seeds": "rebuilt"}
+    if state.get("unit_tests_passed") == project:
+        args += ["--exclude-resource-type", "unit_test"]
+        out["unit_tests"] = "skipped: the project is unchanged since they all passed"
     if select:
         args += ["--select", select, "--indirect-selection", "cautious"]
+    elif (
+        state.get("built") == project
+        and state.get("datasets") == datasets
+        and _views_present(settings, target)
+    ):
+        args += ["--select", "config.materialized:table", "resource_type:test"]
+        out["views_and_seeds"] = "kept: the project and the staged datasets are unchanged"
+    log.info(
+        "dbt build (fingerprint %s): unit tests %s; views and seeds %s",
+        project[:12],
+        out["unit_tests"],
+        out["views_and_seeds"],
+    )
     run_dbt(args, settings)
+    if not select:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(
+            json.dumps({"built": project, "unit_tests_passed": project, "datasets": datasets})
+        )
+    return out
 
 
 def query(sql: str, params: list[Any] | None = None, settings: Settings | None = None):

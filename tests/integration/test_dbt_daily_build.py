@@ -1,0 +1,87 @@
+"""The daily dbt build does only what new data changes (issue #15): with the dbt project, the
+lake and the staged datasets unchanged, the views and seeds are kept and unit tests skipped, the
+mart tables are rebuilt and every data test runs — and the marts are exactly what a full build
+gives. Any change to the project rebuilds everything and runs the unit tests again."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from minerwatch import universe, warehouse
+from minerwatch.lake import Lake
+from minerwatch.pipeline import market, network, sec
+from minerwatch.publish import MARTS
+from minerwatch.settings import load
+
+pytestmark = pytest.mark.slow
+
+DAY = dt.date(2024, 6, 28)
+
+
+def marts_digest(path) -> dict[str, int]:
+    """A hash of every row of every mart (order-independent)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            m: con.execute(f"select count(*), sum(hash(t)) from marts.{m} t").fetchone()
+            for m in MARTS
+        }
+    finally:
+        con.close()
+
+
+def test_daily_build_keeps_views_and_gives_the_same_marts(env, replay, monkeypatch, tmp_path):
+    monkeypatch.setenv("MINERWATCH_MIN_COVERAGE", "0")
+    network.stage_coinmetrics(DAY, network.extract_coinmetrics(DAY))
+    network.stage_mempool_difficulty(DAY, network.extract_mempool_difficulty(DAY))
+    market.stage_prices(DAY, [market.extract_prices(DAY, t) for t in ("MARA", "BTC-USD")])
+    monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
+    sec.check_sec_ciks(DAY, sec.extract_sec_company_tickers(DAY))
+    sec.stage_sec(DAY, [sec.extract_sec_company(DAY, "0001507605")])
+    sec.stage_production_updates(DAY, [sec.extract_production_updates(DAY, "0001507605")])
+    settings = load()
+
+    first = warehouse.build()
+    assert first["unit_tests"] == "ran" and first["views_and_seeds"] == "rebuilt"
+    full = marts_digest(settings.warehouse)
+
+    second = warehouse.build()
+    assert second["unit_tests"].startswith("skipped")
+    assert second["views_and_seeds"].startswith("kept")
+    assert marts_digest(settings.warehouse) == full
+    results = pd.read_json(
+        warehouse.dbt_state_dir(settings) / "target" / "run_results.json", typ="series"
+    )["results"]
+    kinds = {r["unique_id"].split(".")[0] for r in results}
+    built = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model")}
+    assert kinds == {"model", "test"}  # no unit test, no seed
+    assert built == set(MARTS)  # the mart tables only; every data test ran beside them
+    assert sum(r["unique_id"].startswith("test.") for r in results) >= 80
+
+    # a dataset staged for the first time changes what a staging view compiles to
+    before = warehouse.staged_datasets(settings)
+    lake = Lake(settings)
+    lake.write_staged("mempool", "hashrate_daily", DAY, pd.DataFrame({"x": [1]}))
+    assert warehouse.staged_datasets(settings) == sorted([*before, "mempool/hashrate_daily"])
+    lake.delete(lake.staged_key("mempool", "hashrate_daily", DAY))
+
+    # a view missing from the warehouse (dropped by hand) is noticed
+    target = warehouse.dbt_state_dir(settings) / "target"
+    assert warehouse._views_present(settings, target)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("drop view staging.stg_market__prices")
+    con.close()
+    assert not warehouse._views_present(settings, target)
+
+    # an edited model: everything rebuilt, unit tests run again, same marts
+    project = universe.copy_project(tmp_path / "project", universe.miners())
+    model = next(project.rglob("fct_network_daily.sql"))
+    model.write_text(model.read_text() + "\n-- edited\n")
+    monkeypatch.setenv("MINERWATCH_DBT_PROJECT_DIR", str(project))
+    third = warehouse.build()
+    assert third["unit_tests"] == "ran" and third["views_and_seeds"] == "rebuilt"
+    assert marts_digest(settings.warehouse) == full
