@@ -25,7 +25,12 @@ from datetime import datetime
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
 from minerwatch import alerts
-from minerwatch.airflow_names import SEC_POOL, WAREHOUSE_POOL, WAREHOUSE_QUEUE
+from minerwatch.airflow_names import (
+    COMPANIES_PER_TASK,
+    SEC_POOL,
+    WAREHOUSE_POOL,
+    WAREHOUSE_QUEUE,
+)
 from minerwatch.settings import lake_asset_uri, warehouse_asset_uri
 
 RAW_COINMETRICS = Asset(lake_asset_uri("raw/coinmetrics/btc_asset_metrics"))
@@ -55,6 +60,16 @@ STAGED_ALL = [
 # one retry layer: minerwatch.http retries transient errors (1 + MINERWATCH_HTTP_MAX_RETRIES
 # requests per dead source, 6 by default); definitive ones fail at once
 NETWORK_RETRIES = {"retries": 0}
+
+
+# a chunk's mapped task is shown by the companies it holds, e.g. "MARA..WULF (15)"
+CHUNK_LABEL = "{{ chunk_label }}"
+
+
+def label_chunk(items: list[str]) -> None:
+    from airflow.sdk import get_current_context
+
+    get_current_context()["chunk_label"] = f"{items[0]}..{items[-1]} ({len(items)})"
 
 
 @dag(
@@ -134,28 +149,31 @@ def minerwatch_daily():
         return tasks.run(network.stage_mempool_pools, logical_date, batch)
 
     @task
-    def price_tickers(logical_date=None) -> list[str]:
-        """Each ticker with a membership period in the history window, once, plus BTC-USD."""
+    def price_tickers(logical_date=None) -> list[list[str]]:
+        """Each ticker with a membership period in the history window, once, plus BTC-USD, in
+        chunks of COMPANIES_PER_TASK (one mapped task each)."""
         from minerwatch import universe
         from minerwatch.dates import as_day
         from minerwatch.settings import load
 
         day = as_day(logical_date)
-        return universe.price_tickers(start=load().history_start, end=day)
+        tickers = universe.price_tickers(start=load().history_start, end=day)
+        return universe.chunks(tickers, COMPANIES_PER_TASK)
 
-    @task(outlets=[RAW_PRICES], **NETWORK_RETRIES)
-    def extract_prices(ticker: str, logical_date=None) -> dict:
+    @task(outlets=[RAW_PRICES], map_index_template=CHUNK_LABEL, **NETWORK_RETRIES)
+    def extract_prices(tickers: list[str], logical_date=None) -> list[dict]:
         from minerwatch import tasks
         from minerwatch.pipeline import market
 
-        return tasks.run(market.extract_prices, logical_date, ticker)
+        label_chunk(tickers)
+        return [tasks.run(market.extract_prices, logical_date, t) for t in tickers]
 
     @task(inlets=[RAW_PRICES], outlets=[STAGED_PRICES])
-    def stage_prices(batches: list[dict], logical_date=None) -> list[str]:
+    def stage_prices(chunks: list[list[dict]], logical_date=None) -> list[str]:
         from minerwatch import tasks
         from minerwatch.pipeline import market
 
-        return tasks.run(market.stage_prices, logical_date, list(batches))
+        return tasks.run(market.stage_prices, logical_date, [b for c in chunks for b in c])
 
     @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
     def extract_sec_company_tickers(logical_date=None) -> str:
@@ -174,35 +192,39 @@ def minerwatch_daily():
         from minerwatch.settings import load
 
         sec.check_sec_ciks(logical_date, raw_key)
-        return universe.ciks(load().history_start, as_day(logical_date))
+        ciks = universe.ciks(load().history_start, as_day(logical_date))
+        return universe.chunks(ciks, COMPANIES_PER_TASK)
 
-    @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
-    def extract_sec_company(cik: str, logical_date=None) -> dict:
+    @task(outlets=[RAW_SEC], pool=SEC_POOL, map_index_template=CHUNK_LABEL, **NETWORK_RETRIES)
+    def extract_sec_company(ciks: list[str], logical_date=None) -> list[dict]:
         from minerwatch import tasks
         from minerwatch.pipeline import sec
 
-        return tasks.run(sec.extract_sec_company, logical_date, cik)
+        label_chunk(ciks)
+        return [tasks.run(sec.extract_sec_company, logical_date, c) for c in ciks]
 
     @task(inlets=[RAW_SEC], outlets=[STAGED_SEC])
-    def stage_sec(batches: list[dict], logical_date=None) -> list[str]:
+    def stage_sec(chunks: list[list[dict]], logical_date=None) -> list[str]:
         from minerwatch import tasks
         from minerwatch.pipeline import sec
 
-        return tasks.run(sec.stage_sec, logical_date, list(batches))
+        return tasks.run(sec.stage_sec, logical_date, [b for c in chunks for b in c])
 
-    @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
-    def extract_production_updates(cik: str, logical_date=None) -> dict:
+    @task(outlets=[RAW_SEC], pool=SEC_POOL, map_index_template=CHUNK_LABEL, **NETWORK_RETRIES)
+    def extract_production_updates(ciks: list[str], logical_date=None) -> list[dict]:
         from minerwatch import tasks
         from minerwatch.pipeline import sec
 
-        return tasks.run(sec.extract_production_updates, logical_date, cik)
+        label_chunk(ciks)
+        return [tasks.run(sec.extract_production_updates, logical_date, c) for c in ciks]
 
     @task(inlets=[RAW_SEC], outlets=[STAGED_PRODUCTION])
-    def stage_production_updates(batches: list[dict], logical_date=None) -> list[str]:
+    def stage_production_updates(batches: list[list[dict]], logical_date=None) -> list[str]:
         from minerwatch import tasks
         from minerwatch.pipeline import sec
 
-        return tasks.run(sec.stage_production_updates, logical_date, list(batches))
+        flat = [b for c in batches for b in c]
+        return tasks.run(sec.stage_production_updates, logical_date, flat)
 
     @task(inlets=STAGED_ALL, outlets=[WAREHOUSE], pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
     def dbt_build() -> dict:
@@ -243,10 +265,10 @@ def minerwatch_daily():
     staged_mp = stage_mempool_difficulty(extract_mempool_difficulty())
     staged_hashrate = stage_mempool_hashrate(extract_mempool_hashrate())
     staged_pools = stage_mempool_pools(extract_mempool_pools())
-    staged_prices = stage_prices(extract_prices.expand(ticker=price_tickers()))
+    staged_prices = stage_prices(extract_prices.expand(tickers=price_tickers()))
     ciks = check_sec_ciks(extract_sec_company_tickers())
-    staged_sec = stage_sec(extract_sec_company.expand(cik=ciks))
-    production = extract_production_updates.expand(cik=ciks)
+    staged_sec = stage_sec(extract_sec_company.expand(ciks=ciks))
+    production = extract_production_updates.expand(ciks=ciks)
     staged_sec >> production  # discovery reads the filings list staged_sec writes
     staged_production = stage_production_updates(production)
     build = dbt_build()

@@ -134,3 +134,10 @@ def copy_project(dest: Path, miners_rows: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(miners_rows)
     return dest
+
+
+def chunks(items: list[str], size: int) -> list[list[str]]:
+    """``items`` in order, in consecutive chunks of at most ``size`` (one mapped task each)."""
+    if size < 1:
+        raise ValueError(f"chunk size {size} < 1")
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -260,3 +260,14 @@ def test_bad_rows_are_refused(tmp_path):
 def test_default_path_is_the_project_seed(env):
     assert universe.seed_path() == SEED
     assert universe.miners() == rows()
+
+
+def test_chunks_keep_order_and_cover_every_item():
+    items = [f"T{i:03d}" for i in range(141)]
+    parts = universe.chunks(items, 25)
+    assert [len(p) for p in parts] == [25, 25, 25, 25, 25, 16]
+    assert [x for p in parts for x in p] == items
+    assert universe.chunks(items[:15], 25) == [items[:15]]
+    assert universe.chunks([], 25) == []
+    with pytest.raises(ValueError):
+        universe.chunks(items, 0)
