@@ -316,6 +316,16 @@ def case_implausible_share_count(server, root):
     server.set_fault(
         f"/api/xbrl/companyfacts/CIK{CIK}.json", Fault(status=200, body=json.dumps(doc).encode())
     )
+    # the bad 10-Q is also a new filing in the submissions: companyfacts is fetched only then
+    subs_path = server.recording.directory / "sec" / "submissions" / f"CIK{CIK}.json"
+    subs = json.loads(subs_path.read_text())
+    new = {"accessionNumber": "0001507605-24-000099", "form": "10-Q", "filingDate": "2024-06-25",
+           "reportDate": "2024-06-20"}  # fmt: skip
+    for col, values in subs["filings"]["recent"].items():
+        values.insert(0, new.get(col, ""))
+    server.set_fault(
+        f"/submissions/CIK{CIK}.json", Fault(status=200, body=json.dumps(subs).encode())
+    )
     with pytest.raises(ValidationFailed, match=CIK):
         sec.stage_sec(NEXT, [sec.extract_sec_company(NEXT, CIK)])
     return "quarantined batch"

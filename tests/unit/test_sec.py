@@ -105,6 +105,17 @@ def test_real_submissions_filings(refdata):
     assert df["report_date"].iloc[1] is None or str(df["report_date"].iloc[1]) in ("NaT", "None")
 
 
+def test_real_submissions_acceptance_times(refdata):
+    """EDGAR's acceptance time (UTC) is read to decide what to fetch; it is not staged."""
+    import pandas as pd
+
+    body = (refdata / "formats" / "sec_submissions_CIK0001050446_MSTR_excerpt.json").read_bytes()
+    df = sec.filings_frame(body, "k", accepted=True)
+    assert df["accepted_at"].iloc[0] == pd.Timestamp("2026-01-20T08:00:28Z")
+    assert df["accepted_at"].notna().all()
+    assert list(sec.filings_frame(body, "k").columns) == sec.FILING_COLUMNS
+
+
 def test_cik_mismatch_is_loud_and_the_seed_value_stays(env, replay, ua, caplog):
     body = json.dumps({"0": {"cik_str": 999, "ticker": "MARA", "title": "x"},
                        "1": {"cik_str": 1167419, "ticker": "RIOT", "title": "Riot"}}).encode()  # fmt: skip
@@ -139,6 +150,7 @@ def test_real_submissions_list_their_older_pages(refdata):
             "name": "CIK0001050446-submissions-001.json",
             "filingFrom": "1998-04-10",
             "filingTo": "2015-05-11",
+            "filingCount": 769,
         }
     ]
 

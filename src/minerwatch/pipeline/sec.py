@@ -1,5 +1,7 @@
 """SEC task bodies: the company ticker map and the CIK check, each company's submissions
-(with the older pages that reach into the history window) and XBRL company facts, and the
+(every run, with the older pages that reach into the history window and were not staged
+before) and XBRL company facts (only when a filing the staged share counts may not include is
+listed: docs/reliability.md, "SEC: each run fetches only what is new"), and the
 monthly production updates (exhibit 99.x of 8-K / 6-K filings): discovered through each filing's
 index, landed write-once, parsed into cited figures, gated and staged per company.
 """
@@ -49,23 +51,46 @@ def check_sec_ciks(logical_date, raw_key: str, settings: Settings | None = None)
 
 
 def extract_sec_company(logical_date, cik: str, settings: Settings | None = None) -> dict:
+    """Fetch what is new for one company: its submissions (every run: they say what it filed),
+    the older pages of its filings that no earlier run staged, and its companyfacts only when
+    SEC lists a filing the last staged share counts may not include (``companyfacts_skip``)."""
     settings, lake = staging.context(settings)
     day = as_day(logical_date)
+    c = cik10(cik)
     client = SecClient(settings)
     out = {"cik": cik, "status": "landed", "submissions": None, "companyfacts": None}
     try:
         out["submissions"] = client.submissions(lake, day, cik).key
+        body = lake.read_bytes(out["submissions"])
         # filings.recent holds the latest ~1,000 filings; older ones are on further pages, which
-        # are fetched when they reach into the history window (their bytes rarely change, and
-        # an unchanged page lands as no new object)
-        pages = older_pages(lake.read_bytes(out["submissions"]), out["submissions"])
-        wanted = [
-            p for p in pages if (p["filingTo"] or "9999") >= settings.history_start.isoformat()
+        # matter when they reach into the history window. A page an earlier run staged, listed
+        # as it was then, is not fetched again (its filings are in that run's partition).
+        known = staged_pages(lake, day, c)
+        start = settings.history_start.isoformat()
+        fetched, carried = [], []
+        for p in older_pages(body, out["submissions"]):
+            if (p["filingTo"] or "9999") < start:
+                continue
+            entry = page_entry(p)
+            before = known.get(p["name"])
+            if before is not None and same_listing(before, entry):
+                carried.append(before)
+                continue
+            key = client.submissions_page(lake, day, cik, p["name"]).key
+            fetched.append({**entry, "raw_key": key, "staged_on": day.isoformat()})
+        out["submission_pages"] = [p["raw_key"] for p in fetched]
+        out["pages"] = fetched + carried
+        listed = [sec.filings_frame(body, out["submissions"], accepted=True)]
+        listed += [
+            sec.filings_frame(lake.read_bytes(p["raw_key"]), p["raw_key"], c, accepted=True)
+            for p in fetched
         ]
-        out["submission_pages"] = [
-            client.submissions_page(lake, day, cik, p["name"]).key for p in wanted
-        ]
-        out["companyfacts"] = client.companyfacts(lake, day, cik).key
+        skip = companyfacts_skip(lake, day, c, settings.history_start, listed, carried)
+        if skip is None:
+            out["companyfacts"] = client.companyfacts(lake, day, cik).key
+        else:
+            log.info("CIK %s: companyfacts not fetched: %s", c, skip["reason"])
+            out.update(companyfacts_skipped=skip["reason"], companyfacts_last=skip["raw_key"])
     except NoDataError as exc:
         # definitive (HTTP 404 from data.sec.gov): named in the coverage, not fatal
         log.warning("%s; CIK %s is reported missing, the run goes on", exc, cik)
@@ -73,33 +98,172 @@ def extract_sec_company(logical_date, cik: str, settings: Settings | None = None
     return out
 
 
+# -- what earlier runs staged: the incremental decisions ------------------------------------
+# The record of the older submissions pages staged so far, one partition per run (each run's
+# carries the earlier ones forward): which page, as SEC listed it, in which raw object, staged
+# on which logical date. Not a dbt source: it only steers what the next run fetches.
+PAGES = "submission_pages"
+PAGE_COLUMNS = ["cik", "page", "filing_from", "filing_to", "filing_count", "raw_key", "staged_on"]
+# companyfacts fetched less than this after a filing's acceptance are not trusted to hold its
+# facts (submissions and companyfacts are separate documents, built separately by SEC): the
+# filing is checked again by the next run
+XBRL_SETTLE = dt.timedelta(hours=6)
+
+
+def _text(value) -> str | None:
+    """A record value as text (None for a missing one; a date in ISO form)."""
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def page_entry(listing: dict) -> dict:
+    """A ``filings.files`` entry as the record keeps it (strings: it travels through XCom)."""
+    return {
+        "page": listing["name"],
+        "filing_from": _text(listing.get("filingFrom")),
+        "filing_to": _text(listing.get("filingTo")),
+        "filing_count": _text(listing.get("filingCount")),
+    }
+
+
+def same_listing(a: dict, b: dict) -> bool:
+    return all(a[k] == b[k] for k in ("page", "filing_from", "filing_to", "filing_count"))
+
+
+def staged_pages(lake: Lake, day: dt.date, cik: str) -> dict[str, dict]:
+    """The older pages of ``cik`` that runs before ``day`` staged, by name (from the latest
+    record before ``day``; empty on a first run or a backfill of an earlier date)."""
+    parts = [key for d, key in lake.staged_partitions(sec.SOURCE, PAGES) if d < day]
+    if not parts:
+        return {}
+    df = lake.read_parquet(parts[-1])
+    df = df[df["cik"] == cik]
+    return {
+        r["page"]: {k: _text(r[k]) for k in PAGE_COLUMNS if k != "cik"} for _, r in df.iterrows()
+    }
+
+
+def companyfacts_key(lake: Lake, day: dt.date, cik: str, share_counts_key: str) -> str | None:
+    """The raw companyfacts document the share counts staged on ``day`` came from."""
+    counts = lake.read_parquet(share_counts_key)
+    if len(counts):
+        return str(counts["raw_key"].iloc[0])
+    # no dei share count in it (an empty batch was staged): the landed document of that day
+    found = []
+    for key in lake.raw_keys(sec.SOURCE, "companyfacts", day):
+        meta = lake.raw_sidecar(key)
+        if meta.get("cik") == cik and meta.get("status") == 200:
+            found.append((str(meta.get("fetched_at")), key))
+    return max(found)[1] if found else None
+
+
+def companyfacts_skip(
+    lake: Lake, day: dt.date, cik: str, start: dt.date, listed: list, carried: list[dict]
+) -> dict | None:
+    """``{reason, raw_key}`` when the companyfacts behind the share counts staged before
+    ``day`` cover every filing SEC lists today; None when companyfacts must be fetched.
+
+    They cover them when (1) a run before ``day`` staged share counts of ``cik`` (the latest
+    such logical date is D; a run whose fetch failed or whose batch was quarantined staged none,
+    so it never counts), (2) every filing of the history window listed today (``listed``:
+    filings.recent and the pages fetched today; ``carried``: the pages staged earlier, known
+    as a whole when staged on or before D) is in the filings staged on or before D, and (3)
+    none was accepted less than XBRL_SETTLE before D's companyfacts were fetched. Keyed on
+    partitions before the logical date, never on now(): a rerun decides the same.
+    """
+    import pandas as pd
+
+    staged = [
+        (d, key)
+        for d, key in lake.staged_partitions(sec.SOURCE, "share_counts")
+        if d < day and f"/cik={cik}/" in key
+    ]
+    if not staged:
+        return None
+    last, counts_key = staged[-1]
+    facts_key = companyfacts_key(lake, last, cik, counts_key)
+    fetched_at = lake.raw_sidecar(facts_key).get("fetched_at") if facts_key else None
+    if not fetched_at:
+        return None
+    frames = list(listed)
+    for p in carried:
+        if p["staged_on"] > last.isoformat():  # staged after D: its filings are checked too
+            body = lake.read_bytes(p["raw_key"])
+            frames.append(sec.filings_frame(body, p["raw_key"], cik, accepted=True))
+    window = pd.concat(frames, ignore_index=True)
+    dates = pd.to_datetime(window["filing_date"])
+    window = window[dates.notna() & (dates >= pd.Timestamp(start))]
+    if (window["accepted_at"].dropna() > pd.Timestamp(fetched_at) - XBRL_SETTLE).any():
+        return None
+    if not accessions_known(lake, cik, last, window):
+        return None
+    return {"reason": f"no filing new since {last.isoformat()}", "raw_key": facts_key}
+
+
+def accessions_known(lake: Lake, cik: str, last: dt.date, window) -> bool:
+    """Whether every accession of ``window`` is in the filings of ``cik`` staged on or before
+    ``last``. Read newest first, stopping as soon as all are found; a filing dated after every
+    filing listed on ``last`` is new without reading further (were it in an older partition, a
+    run made after ``last``'s wrote it: fetching again is the safe side)."""
+    import pandas as pd
+
+    need = set(window["accession"].dropna())
+    parts = [(d, key) for d, key in lake.staged_partitions(sec.SOURCE, "filings") if d <= last]
+    for d, key in reversed(parts):
+        df = lake.read_parquet(key)
+        df = df[df["cik"] == cik]
+        need -= set(df["accession"])
+        if not need:
+            return True
+        if d == last:
+            newest = pd.to_datetime(df["filing_date"]).max()
+            missing = pd.to_datetime(window.loc[window["accession"].isin(need), "filing_date"])
+            if pd.isna(newest) or (missing > newest).any():
+                return False
+    return False
+
+
 def stage_sec(logical_date, batches: list[dict], settings: Settings | None = None) -> list[str]:
-    """Share counts (GX-gated per company) and filing lists of every company's documents."""
+    """Share counts (GX-gated per company) of the companies whose companyfacts were fetched,
+    the filing lists fetched today, and the record of the older pages staged so far."""
     import pandas as pd
 
     settings, lake = staging.context(settings)
     day = as_day(logical_date)
-    items, filings = [], []
+    items, filings, pages = [], [], []
+    # a company whose companyfacts were not fetched (nothing new) is covered: "landed", citing
+    # the document its staged share counts come from
     coverage = [
         {"member": sec.cik10(b["cik"]), "provider": "sec", "status": b.get("status", "landed"),
-         "reason": b.get("reason"), "raw_key": b.get("no_data_key") or b.get("companyfacts")}
+         "reason": b.get("reason"),
+         "raw_key": b.get("no_data_key") or b.get("companyfacts") or b.get("companyfacts_last")}
         for b in batches
     ]  # fmt: skip
     staging.write_coverage(lake, sec.SOURCE, day, coverage)
     for b in batches:
         if b.get("submissions") is None:
             continue
+        cik = sec.cik10(b["cik"])
         filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
         for key in b.get("submission_pages") or []:
-            filings.append(sec.filings_frame(lake.read_bytes(key), key, sec.cik10(b["cik"])))
-        if b.get("companyfacts") is None:  # filings known, no XBRL facts
+            filings.append(sec.filings_frame(lake.read_bytes(key), key, cik))
+        pages += [{"cik": cik, **p} for p in b.get("pages") or []]
+        if b.get("companyfacts") is None:  # not fetched (nothing new), or no XBRL facts
             continue
         counts = sec.share_counts_frame(lake.read_bytes(b["companyfacts"]), b["companyfacts"])
-        items.append((sec.cik10(b["cik"]), share_check_frame(counts), [b["companyfacts"]]))
+        items.append((cik, share_check_frame(counts), [b["companyfacts"]]))
     if filings:
         # an accession listed on two pages (a page boundary moving between fetches) once
         frame = pd.concat(filings, ignore_index=True).drop_duplicates(["cik", "accession"])
         lake.write_staged(sec.SOURCE, "filings", day, frame.reset_index(drop=True))
+        record = pd.DataFrame(pages, columns=PAGE_COLUMNS)
+        for col in PAGE_COLUMNS:
+            record[col] = record[col].astype("string")
+        record["staged_on"] = pd.to_datetime(record["staged_on"]).dt.date
+        lake.write_staged(sec.SOURCE, PAGES, day, record)
     return staging.stage_each(
         lake, day, sec.SOURCE, "share_counts", "sec_share_counts", items,
         lambda cik: {"cik": cik},
@@ -120,14 +284,36 @@ def share_check_frame(counts: pd.DataFrame) -> pd.DataFrame:
 PRODUCTION_FORMS = {"8-K", "8-K/A", "6-K", "6-K/A"}
 
 
-def production_candidates(lake: Lake, day: dt.date, cik: str, start: dt.date) -> list[dict]:
-    """8-K (items 7.01/8.01) and 6-K filings of ``cik`` filed start..day, minus the accessions
-    processed by runs before ``day`` (so a rerun of a date repeats exactly its own work)."""
+def listed_filings(lake: Lake, day: dt.date, cik: str):
+    """Every filing of ``cik`` SEC listed on ``day``'s run: the filings staged that day plus
+    those of the older pages staged by earlier runs and not fetched again (from their raw
+    objects, as they were staged)."""
+    import pandas as pd
+
     key = lake.staged_key(sec.SOURCE, "filings", day)
     if not lake.exists(key):
         raise MinerwatchError(f"no staged SEC filings for {day}: stage_sec must run first")
     filings = lake.read_parquet(key)
     filings = filings[filings["cik"] == cik]
+    record_key = lake.staged_key(sec.SOURCE, PAGES, day)
+    if not lake.exists(record_key):  # staged before the record existed: the day's list is all
+        return filings
+    record = lake.read_parquet(record_key)
+    seen = set(filings["raw_key"])
+    older = [
+        sec.filings_frame(lake.read_bytes(k), k, cik)
+        for k in record.loc[record["cik"] == cik, "raw_key"]
+        if k not in seen
+    ]
+    if not older:
+        return filings
+    return pd.concat([filings, *older], ignore_index=True).drop_duplicates("accession")
+
+
+def production_candidates(lake: Lake, day: dt.date, cik: str, start: dt.date) -> list[dict]:
+    """8-K (items 7.01/8.01) and 6-K filings of ``cik`` filed start..day, minus the accessions
+    processed by runs before ``day`` (so a rerun of a date repeats exactly its own work)."""
+    filings = listed_filings(lake, day, cik)
     done = staging.staged_frames(lake, sec.SOURCE, "production_documents", day, cik)
     seen = set(done["accession"]) if not done.empty else set()
     out = []

@@ -195,7 +195,8 @@ FILING_COLUMNS = [
 
 def older_pages(body: bytes, raw_key: str) -> list[dict[str, str]]:
     """``filings.files`` of a submissions document: the pages with filings older than
-    ``filings.recent`` (which holds the latest ~1,000), each ``{name, filingFrom, filingTo}``."""
+    ``filings.recent`` (which holds the latest ~1,000), each ``{name, filingFrom, filingTo,
+    filingCount}`` (what SEC lists of the page: a page listed differently was rewritten)."""
     doc = decode_json(body, raw_key, "SEC")
     files = ((doc or {}).get("filings") or {}).get("files") or []
     if not isinstance(files, list):
@@ -207,13 +208,24 @@ def older_pages(body: bytes, raw_key: str) -> list[dict[str, str]]:
             r"CIK\d{10}-submissions-\d{3}\.json", name
         ):
             raise SourceError(f"{raw_key}: filings.files entry {f!r} is not a submissions page")
-        out.append({"name": name, "filingFrom": f.get("filingFrom"), "filingTo": f.get("filingTo")})
+        out.append(
+            {
+                "name": name,
+                "filingFrom": f.get("filingFrom"),
+                "filingTo": f.get("filingTo"),
+                "filingCount": f.get("filingCount"),
+            }
+        )
     return out
 
 
-def filings_frame(body: bytes, raw_key: str, cik: str | None = None) -> pd.DataFrame:
+def filings_frame(
+    body: bytes, raw_key: str, cik: str | None = None, *, accepted: bool = False
+) -> pd.DataFrame:
     """The filings table of a submissions document (``filings.recent``) or of one of its older
-    pages (``filings.files``: the same columns at the top level; pass the company's ``cik``)."""
+    pages (``filings.files``: the same columns at the top level; pass the company's ``cik``).
+    ``accepted`` adds ``accepted_at``: EDGAR's acceptance time (``acceptanceDateTime``, UTC;
+    NaT where the document has none) — used to decide what to fetch, never staged."""
     import pandas as pd
 
     doc = decode_json(body, raw_key, "SEC")
@@ -247,7 +259,14 @@ def filings_frame(body: bytes, raw_key: str, cik: str | None = None) -> pd.DataF
             "raw_key": raw_key,
         }
     )
-    return df[FILING_COLUMNS]
+    if not accepted:
+        return df[FILING_COLUMNS]
+    times = recent.get("acceptanceDateTime") or []
+    times = times if len(times) == n else [None] * n
+    df["accepted_at"] = pd.to_datetime(
+        pd.Series(times, dtype="object"), utc=True, errors="coerce", format="ISO8601"
+    )
+    return df[[*FILING_COLUMNS, "accepted_at"]]
 
 
 SHARE_COLUMNS = [
