@@ -85,18 +85,24 @@ BEFORE = {
 }
 
 DAG_RUNS = """
-import datetime as dt, os, sys, time
+import datetime as dt, json, os, sys, time
 from minerwatch.demo.replay import ReplayServer
 from minerwatch.cli import run_dag
+sys.path.insert(0, os.path.join(os.environ["MINERWATCH_BENCH_DIR"]))
+import accounting
 rec, day, days = sys.argv[1], dt.date.fromisoformat(sys.argv[2]), int(sys.argv[3])
 with ReplayServer(rec) as server:
     os.environ.update(server.env())
-    out = []
+    out, work = [], []
     for i in range(days):
+        seen = len(server.requests)
         t = time.perf_counter()
         state = run_dag(day + dt.timedelta(days=i))
         out.append((state, time.perf_counter() - t))
+        work.append(accounting.run_work(server.requests[seen:], day + dt.timedelta(days=i)))
 print("RESULT", out)
+print("WORK " + json.dumps(work))
+print("SAME " + json.dumps(accounting.same_as_full_build()))
 """
 
 STAGE_SERVER = """
@@ -144,6 +150,7 @@ def _env(workdir: Path, project: Path | None, extra: dict[str, str]) -> dict[str
             "MINERWATCH_WAREHOUSE": str(workdir / "warehouse.duckdb"),
             "MINERWATCH_SEC_USER_AGENT": "minerwatch bench bench@example.invalid",
             "PYTHONPATH": str(REPO / "src"),
+            "MINERWATCH_BENCH_DIR": str(REPO / "bench"),
         }
     )
     env.setdefault("AIRFLOW_HOME", str(REPO / ".airflow"))
@@ -162,7 +169,18 @@ def run_dag_cold_and_incremental(rec: Path, workdir: Path, env_extra, project) -
     (cold_state, cold), (inc_state, inc) = eval(line[len("RESULT ") :])  # noqa: S307 - ours
     if not (cold_state.endswith("success") and inc_state.endswith("success")):
         raise RuntimeError(f"DAG runs did not succeed: {line}")
-    return {"cold_s": cold, "incremental_s": inc, "peak_rss_mib": rss}
+    work = json.loads(next(ln for ln in out.splitlines() if ln.startswith("WORK "))[5:])
+    same = json.loads(next(ln for ln in out.splitlines() if ln.startswith("SAME "))[5:])
+    if not same["identical"]:
+        raise RuntimeError(f"the incremental warehouse differs from a full build: {same}")
+    return {
+        "cold_s": cold,
+        "incremental_s": inc,
+        "peak_rss_mib": rss,
+        "cold_work": work[0],
+        "incremental_work": work[1],
+        "same_as_full_build": same,
+    }
 
 
 def run_stages(
@@ -456,6 +474,10 @@ def main() -> int:
                         "dag_cold_full_history_s": spread([d["cold_s"] for d in dag]),
                         "dag_daily_incremental_s": spread([d["incremental_s"] for d in dag]),
                         "dag_process_peak_rss_mib": round(max(d["peak_rss_mib"] for d in dag), 1),
+                        # what the runs did (the last run's; the same inputs give the same work)
+                        "cold_work": dag[-1]["cold_work"],
+                        "incremental_work": dag[-1]["incremental_work"],
+                        "incremental_same_as_full_build": dag[-1]["same_as_full_build"],
                     }
                 )
     result["dag_file_parse_s"] = spread([parse_time() for _ in range(max(runs, 5))])

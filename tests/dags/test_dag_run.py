@@ -1,20 +1,28 @@
-"""`dag.test()` end to end on the replay server: extract → GX → stage → dbt build → headline.
-
-Also the idempotency contract: the same date twice lands no new raw objects and leaves the mart
-identical; the next day fetches only an overlap window and adds its day.
+"""`dag.test()` end to end on the replay server: extract → GX → stage → dbt build → publish →
+report, run once per module (the day, the same day again, the next day); each test checks one
+guarantee on what the runs left: what is landed, traced, published and rendered; the same date
+twice lands no new raw objects and leaves the mart identical; the next day fetches only an
+overlap window and adds its day; the API key is never written.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from minerwatch import universe
 from minerwatch.cli import run_dag
+from minerwatch.demo.replay import ReplayServer
 from minerwatch.publish import MARTS
 from minerwatch.settings import REPO_ROOT, load
 from tests.support.services import headless
+from tests.support.settings import setting_vars
 
 DAY = dt.date(2024, 6, 29)
 
@@ -34,87 +42,162 @@ def _mart_digest(path):
     return hashlib.sha256(repr(rows).encode()).hexdigest(), len(rows)
 
 
-@pytest.fixture(autouse=True)
-def _sec_user_agent(env, monkeypatch):
-    monkeypatch.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
-
-
 SECRET = "dummy-secret-cm-key-5150"
 
 
-def test_daily_dag_end_to_end_is_idempotent_and_incremental(
-    airflow_db, env, replay, monkeypatch, capfd, chromium
-):
-    monkeypatch.setenv("MINERWATCH_COINMETRICS_API_KEY", SECRET)
-    monkeypatch.setenv("MINERWATCH_CLAIMS_FILE", str(REPO_ROOT / "claims" / "sample_demo.yml"))
-    settings = load()
-    lake_root = env / "lake"
+@dataclass
+class Runs:
+    """What the three runs of the module left: the lake after each, the requests of each, the
+    warehouse's network mart after each, and everything written to fds 1 and 2."""
 
-    assert run_dag(DAY).endswith("success")
-    assert replay.requests, "the DAG did not call the configured (replay) server"
-    assert any("start_time=2009-01-03" in r for r in replay.requests)  # genesis on an empty lake
-    first_files = _lake_files(lake_root)
-    raw = [k for k in first_files if k.startswith("raw/") and not k.endswith(".meta.json")]
-    # network 2, prices: each ticker with a membership period in the window + BTC-USD, SEC
-    # company_tickers + each CIK of those periods × (submissions, companyfacts), and per
-    # candidate filing its index and the exhibits 99.x it lists
-    tickers = universe.price_tickers(start=settings.history_start, end=DAY)
-    ciks = universe.ciks(settings.history_start, DAY)
+    env: Path
+    settings: object
+    airflow_home: Path
+    states: list[str] = field(default_factory=list)
+    requests: list[list[str]] = field(default_factory=list)
+    files: list[dict[str, bytes]] = field(default_factory=list)
+    digests: list[tuple[str, int]] = field(default_factory=list)
+    output: str = ""
+
+
+@contextlib.contextmanager
+def _fd_output(path: Path):
+    """Everything written to fds 1 and 2 (children's output) and to sys.stdout/sys.stderr (this
+    process's, which pytest replaces) goes to ``path``, as ``capfd`` would catch it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with path.open("wb") as fh, open(fh.fileno(), "w", closefd=False) as text:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+                yield
+        finally:
+            text.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+@pytest.fixture(scope="module")
+def runs(airflow_db, sample_recording, tmp_path_factory) -> Runs:
+    """The daily DAG three times with dag.test() on the replay server, as a scheduler would: the
+    day, the same day again, the next day. Each test below checks one guarantee on what they
+    left, so a failure names the guarantee that broke."""
+    root = tmp_path_factory.mktemp("dag-run")
+    mp = pytest.MonkeyPatch()
+    for var in setting_vars():
+        mp.delenv(var, raising=False)
+    mp.setenv("MINERWATCH_LAKE_URL", f"file://{root / 'lake'}")
+    mp.setenv("MINERWATCH_WAREHOUSE", str(root / "warehouse.duckdb"))
+    mp.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
+    mp.setenv("MINERWATCH_HTTP_TIMEOUT", "5")
+    mp.setenv("MINERWATCH_SEC_RATE_STATE", str(root / "sec-rate.state"))
+    mp.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
+    mp.setenv("MINERWATCH_COINMETRICS_API_KEY", SECRET)
+    mp.setenv("MINERWATCH_CLAIMS_FILE", str(REPO_ROOT / "claims" / "sample_demo.yml"))
+    out = Runs(env=root, settings=load(), airflow_home=airflow_db)
+    try:
+        with ReplayServer(sample_recording) as server, _fd_output(root / "output.txt"):
+            for k, v in server.env().items():
+                mp.setenv(k, v)
+            out.settings = load()
+            for day in (DAY, DAY, DAY + dt.timedelta(days=1)):
+                server.requests.clear()
+                out.states.append(run_dag(day))
+                out.requests.append(list(server.requests))
+                out.files.append(_lake_files(root / "lake"))
+                out.digests.append(_mart_digest(out.settings.warehouse))
+        out.output = (root / "output.txt").read_text(errors="replace")
+        yield out
+    finally:
+        mp.undo()
+
+
+def test_every_run_succeeds(runs):
+    assert [s.endswith("success") for s in runs.states] == [True, True, True], runs.states
+
+
+def test_the_first_run_reads_the_configured_sources_from_genesis(runs):
+    assert runs.requests[0], "the DAG did not call the configured (replay) server"
+    assert any("start_time=2009-01-03" in r for r in runs.requests[0])  # genesis, empty lake
+
+
+def test_the_first_run_lands_each_answer_once(runs):
+    raw = [k for k in runs.files[0] if k.startswith("raw/") and not k.endswith(".meta.json")]
+    # network 4: Coin Metrics, mempool difficulty, daily hash rate and pool shares (the sample
+    # has no pool statistics: that answer is a landed 404); prices: each ticker with a
+    # membership period in the window + BTC-USD; SEC company_tickers + each CIK of those periods
+    # × (submissions, companyfacts); per candidate filing its index and its exhibits 99.x
+    tickers = universe.price_tickers(start=runs.settings.history_start, end=DAY)
+    ciks = universe.ciks(runs.settings.history_start, DAY)
     assert len(tickers) == 15 and len(ciks) == 15  # 14 tickers; HUT had two issuers
     indexes = [k for k in raw if "/filing_index/" in k]
     exhibits = [k for k in raw if "/exhibits/" in k]
     assert len(indexes) >= len(exhibits) > 14
-    # network 4: Coin Metrics, mempool difficulty, daily hash rate and pool shares (the sample
-    # has no pool statistics: that answer is a landed 404)
     assert len(raw) == 4 + len(tickers) + 1 + 2 * len(ciks) + len(indexes) + len(exhibits)
-    digest, rows = _mart_digest(settings.warehouse)
-    assert rows == (DAY - dt.date(2009, 1, 3)).days + 1
 
-    con = duckdb.connect(str(settings.warehouse), read_only=True)
-    last = con.execute(
-        "select block_height, subsidy_btc, hashrate_ehs, difficulty, source, raw_key "
-        "from marts.fct_network_daily where date_day = ?",
-        [DAY],
-    ).fetchone()
-    schemas = {
-        r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()
-    }
-    con.close()
+
+def test_the_network_mart_covers_genesis_to_the_day_and_traces_to_raw(runs):
+    assert runs.digests[0][1] == (DAY - dt.date(2009, 1, 3)).days + 1
+    con = duckdb.connect(str(runs.settings.warehouse), read_only=True)
+    try:
+        schemas = {
+            r[0]
+            for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+        }
+        last = con.execute(
+            "select block_height, subsidy_btc, hashrate_ehs, difficulty, source, raw_key "
+            "from marts.fct_network_daily where date_day = ?",
+            [DAY],
+        ).fetchone()
+    finally:
+        con.close()
     assert {"staging", "intermediate", "marts"} <= schemas
     assert last[0] > 0 and last[1] > 0 and last[2] > 0 and last[3] > 1
-    assert last[5] in first_files  # the mart row points at the raw object it came from
-    _check_market_marts(settings.warehouse, first_files)
-    _check_bi_connection(env / "published" / "warehouse.duckdb")
-    _check_report_in_chromium(env, chromium)
+    assert last[5] in runs.files[-1]  # the mart row points at the raw object it came from
 
-    # the same date again: no new raw objects, the same bytes everywhere, the same mart, and
-    # byte-identical published Parquet marts
-    published = {k: v for k, v in first_files.items() if k.startswith("marts/")}
-    assert len(published) == 8
-    replay.requests.clear()
-    assert run_dag(DAY).endswith("success")
-    assert _lake_files(lake_root) == first_files
-    assert _mart_digest(settings.warehouse) == (digest, rows)
 
-    # the next day: an overlap window only, one more day in the mart
-    nxt = DAY + dt.timedelta(days=1)
-    replay.requests.clear()
-    assert run_dag(nxt).endswith("success")
-    assert any(f"start_time={DAY - dt.timedelta(days=6)}" in r for r in replay.requests)
-    now = _lake_files(lake_root)
-    assert all(now[k] == v for k, v in first_files.items() if k.startswith("raw/"))  # none lost
-    assert _mart_digest(settings.warehouse)[1] == rows + 1
+def test_the_market_marts_trace_to_prices_and_filings(runs):
+    _check_market_marts(runs.settings.warehouse, runs.files[-1])
 
-    # the key was sent (redacted in every log line) but is nowhere in the lake, the published
-    # marts, the task logs or the output
-    assert any("api_key=REDACTED" in r for r in replay.requests)
-    for path in env.rglob("*"):
-        if path.is_file():
+
+def test_the_published_warehouse_serves_bi_tools(runs):
+    _check_bi_connection(runs.env / "published" / "warehouse.duckdb")
+
+
+def test_the_report_renders_in_a_browser(runs, chromium):
+    _check_report_in_chromium(runs.env, chromium)
+
+
+def test_the_same_date_again_changes_nothing(runs):
+    # no new raw objects, the same bytes everywhere (byte-identical published Parquet marts
+    # among them), the same mart
+    assert len([k for k in runs.files[0] if k.startswith("marts/")]) == 8
+    assert runs.files[1] == runs.files[0]
+    assert runs.digests[1] == runs.digests[0]
+
+
+def test_the_next_day_fetches_an_overlap_window_and_adds_its_day(runs):
+    assert any(f"start_time={DAY - dt.timedelta(days=6)}" in r for r in runs.requests[2])
+    now = runs.files[2]
+    assert all(now[k] == v for k, v in runs.files[0].items() if k.startswith("raw/"))  # none lost
+    assert runs.digests[2][1] == runs.digests[0][1] + 1
+
+
+def test_the_api_key_is_sent_but_never_written(runs):
+    # redacted in every log line, nowhere in the lake, the published marts, the task logs or
+    # the output
+    assert any("api_key=REDACTED" in r for r in runs.requests[0])
+    for path in runs.env.rglob("*"):
+        if path.is_file() and path.name != "output.txt":
             assert SECRET.encode() not in path.read_bytes(), path
-    for path in airflow_db.rglob("*.log"):
+    for path in runs.airflow_home.rglob("*.log"):
         assert SECRET not in path.read_text(errors="replace"), path
-    out, err = capfd.readouterr()
-    assert SECRET not in out and SECRET not in err
+    assert "block height" in runs.output  # the runs' headlines: the capture works
+    assert SECRET not in runs.output
 
 
 def _check_market_marts(path, lake_files):
