@@ -20,11 +20,12 @@ from minerwatch.lake import Lake
 from minerwatch.settings import load
 
 # a replay-server path -> the source it stands for (the live hosts differ; the paths do not)
+# (named as the lake names the source: raw/<source>/...)
 ROUTES = [
     ("/v4/", "coinmetrics"),
     ("/api/v1/mining/", "mempool"),
-    ("/v8/finance/chart/", "market"),
-    ("/api/v3/", "market"),
+    ("/v8/finance/chart/", "yahoo"),
+    ("/api/v3/", "fmp"),
     ("/files/company_tickers", "sec"),
     ("/submissions/", "sec"),
     ("/api/xbrl/companyfacts/", "sec"),
