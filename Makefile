@@ -39,8 +39,8 @@ run: ## run the daily DAG against the live sources (DATE=YYYY-MM-DD, default yes
 test: ## the whole test suite (what CI runs; `make test-deps` first for the servers it starts)
 	$(BIN)/pytest -q
 
-test-unit: ## the fast tests (no Airflow run, dbt build or server): under a minute
-	$(BIN)/pytest -q -m "not slow" tests/unit tests/dags/test_dagbag.py
+test-unit: ## the fast tests (no Airflow run, dbt build or server) on two workers: under a minute
+	$(BIN)/pytest -q -n 2 -m "not slow" tests/unit tests/dags/test_dagbag.py
 
 test-deps: ## install the Debian packages the integration tests start (PostgreSQL, Chromium); as root
 	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \

@@ -10,8 +10,14 @@ from pathlib import Path
 
 import pytest
 
+# under pytest-xdist (`make test-unit` runs two workers) each worker is a session of its own
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 AIRFLOW_HOME = Path(
-    os.environ.get("MINERWATCH_TEST_AIRFLOW_HOME") or f"/tmp/minerwatch-test-airflow-{os.getpid()}"
+    (
+        os.environ.get("MINERWATCH_TEST_AIRFLOW_HOME")
+        or f"/tmp/minerwatch-test-airflow-{os.getpid()}"
+    )
+    + (f"-{_WORKER}" if _WORKER else "")
 )
 
 
