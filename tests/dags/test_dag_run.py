@@ -187,6 +187,25 @@ def test_the_next_day_fetches_an_overlap_window_and_adds_its_day(runs):
     assert runs.digests[2][1] == runs.digests[0][1] + 1
 
 
+def test_per_company_work_runs_in_labelled_chunks(runs):
+    # one mapped task instance per chunk of COMPANIES_PER_TASK companies, shown in the UI by the
+    # companies it holds
+    from airflow.models import TaskInstance
+    from airflow.utils.session import create_session
+
+    tickers = universe.price_tickers(start=runs.settings.history_start, end=DAY)
+    with create_session() as session:
+        labels = {
+            (ti.task_id, ti.rendered_map_index)
+            for ti in session.query(TaskInstance).filter(
+                TaskInstance.dag_id == "minerwatch_daily",
+                TaskInstance.task_id.in_(["extract_prices", "extract_sec_company"]),
+            )
+        }
+    assert ("extract_prices", f"{tickers[0]}..{tickers[-1]} ({len(tickers)})") in labels
+    assert {task for task, _ in labels} == {"extract_prices", "extract_sec_company"}
+
+
 def test_the_api_key_is_sent_but_never_written(runs):
     # redacted in every log line, nowhere in the lake, the published marts, the task logs or
     # the output
