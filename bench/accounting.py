@@ -53,6 +53,8 @@ def run_work(requests: list[str], day: dt.date) -> dict:
     out: dict = {}
     counts = collections.Counter(source_of(p) for p in requests)
     sec = collections.Counter(sec_kind(p) for p in requests if source_of(p) == "sec")
+    # companies whose companyfacts were asked for (a retried request counts once)
+    facts = {p for p in requests if sec_kind(p) == "companyfacts" and source_of(p) == "sec"}
     landed: dict[str, dict[str, int]] = collections.defaultdict(lambda: {"objects": 0, "bytes": 0})
     for key in lake.list("raw"):
         parts = key.split("/")
@@ -63,7 +65,7 @@ def run_work(requests: list[str], day: dt.date) -> dict:
     for source in sorted(set(counts) | set(landed)):
         out[source] = {"requests": counts.get(source, 0), **landed.get(source, {})}
     out.setdefault("sec", {})["skipped"] = {
-        "companyfacts": companies - sec.get("companyfacts", 0),
+        "companyfacts": companies - len(facts),
         "of_companies": companies,
         "requests_by_kind": dict(sec),
     }

@@ -166,7 +166,7 @@ def minerwatch_daily():
         from minerwatch.pipeline import market
 
         label_chunk(tickers)
-        return [tasks.run(market.extract_prices, logical_date, t) for t in tickers]
+        return tasks.run_each(market.extract_prices, logical_date, tickers)
 
     @task(inlets=[RAW_PRICES], outlets=[STAGED_PRICES])
     def stage_prices(chunks: list[list[dict]], logical_date=None) -> list[str]:
@@ -201,7 +201,7 @@ def minerwatch_daily():
         from minerwatch.pipeline import sec
 
         label_chunk(ciks)
-        return [tasks.run(sec.extract_sec_company, logical_date, c) for c in ciks]
+        return tasks.run_each(sec.extract_sec_company, logical_date, ciks)
 
     @task(inlets=[RAW_SEC], outlets=[STAGED_SEC])
     def stage_sec(chunks: list[list[dict]], logical_date=None) -> list[str]:
@@ -216,7 +216,7 @@ def minerwatch_daily():
         from minerwatch.pipeline import sec
 
         label_chunk(ciks)
-        return [tasks.run(sec.extract_production_updates, logical_date, c) for c in ciks]
+        return tasks.run_each(sec.extract_production_updates, logical_date, ciks)
 
     @task(inlets=[RAW_SEC], outlets=[STAGED_PRODUCTION])
     def stage_production_updates(batches: list[list[dict]], logical_date=None) -> list[str]:

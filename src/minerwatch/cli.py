@@ -255,7 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "dbt":
         from minerwatch import warehouse
 
-        warehouse.run_dbt(args.args or ["build"])
+        dbt_args = args.args or ["build"]
+        if dbt_args[0] in ("build", "run", "seed", "snapshot", "clone"):
+            # it may create relations: the DAG's next build rebuilds everything
+            from minerwatch.settings import load
+
+            warehouse.forget_build_state(load())
+        warehouse.run_dbt(dbt_args)
         return 0
     if args.cmd == "headline":
         _print_headline(_date(args.date))

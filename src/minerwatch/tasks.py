@@ -25,3 +25,26 @@ def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(str(exc)) from exc
+
+
+def run_each(fn: Callable[..., Any], logical_date: Any, items: list[str]) -> list[Any]:
+    """``run(fn, logical_date, item)`` for every item of a mapped task's chunk of companies. One
+    company's failure does not stop the others (their answers are still landed, as when each
+    company had its own task); the task then fails naming every company that failed —
+    without retries when all of them failed definitively."""
+    results, failed = [], []
+    for item in items:
+        try:
+            results.append(fn(logical_date, item))
+        except Exception as exc:  # noqa: BLE001 - collected and raised below, named
+            failed.append((item, exc))
+    if failed:
+        message = f"{len(failed)} of {len(items)} failed: " + "; ".join(
+            f"{item}: {type(exc).__name__}: {exc}" for item, exc in failed
+        )
+        if all(isinstance(exc, Definitive) for _, exc in failed):
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(message) from failed[0][1]
+        raise RuntimeError(message) from failed[0][1]
+    return results

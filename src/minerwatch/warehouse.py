@@ -91,6 +91,13 @@ def run_dbt(args: list[str], settings: Settings | None = None) -> None:
 BUILD_STATE = "build_state.json"  # in the target directory: what the last full build left
 
 
+def forget_build_state(settings: Settings) -> None:
+    """Drop what the last full build recorded, so the next build rebuilds everything: called
+    before any dbt command that may create relations (a selective or failed build, or dbt run by
+    hand through ``minerwatch dbt``)."""
+    Path(dbt_env(settings)["DBT_TARGET_PATH"], BUILD_STATE).unlink(missing_ok=True)
+
+
 def staged_datasets(settings: Settings) -> list[str]:
     """``source/dataset`` of every staged dataset that has a partition: the staging models that
     read a dataset a lake may not hold yet (macro ``staged_or_empty``) compile differently once
@@ -98,8 +105,14 @@ def staged_datasets(settings: Settings) -> list[str]:
     from minerwatch.lake import Lake
 
     lake = Lake(settings)
-    found = lake.fs.glob(lake.path("staged/*/*/*/*.parquet"))
-    return sorted({"/".join(p.rstrip("/").split("/")[-4:-2]) for p in found})
+    # one recursive listing (one paginated LIST on S3), then the macro's depth:
+    # staged/<source>/<dataset>/<partition>/<file>.parquet
+    out = set()
+    for key in lake.list("staged"):
+        parts = key.split("/")
+        if len(parts) == 5 and parts[-1].endswith(".parquet"):
+            out.add(f"{parts[1]}/{parts[2]}")
+    return sorted(out)
 
 
 def _views_present(settings: Settings, target: Path) -> bool:
@@ -183,6 +196,10 @@ def build(settings: Settings | None = None, select: str | None = None) -> dict[s
         out["unit_tests"],
         out["views_and_seeds"],
     )
+    if not out["views_and_seeds"].startswith("kept"):
+        # this build recreates views and seeds: until it succeeds whole, what is in the warehouse
+        # is not what the state says (a failed or partial build, another project or lake)
+        forget_build_state(settings)
     run_dbt(args, settings)
     if not select:
         marker.parent.mkdir(parents=True, exist_ok=True)

@@ -85,3 +85,11 @@ def test_daily_build_keeps_views_and_gives_the_same_marts(env, replay, monkeypat
     third = warehouse.build()
     assert third["unit_tests"] == "ran" and third["views_and_seeds"] == "rebuilt"
     assert marts_digest(settings.warehouse) == full
+
+    # a build that recreates views but does not finish whole (selective here; a failed one the
+    # same) forgets the state: the next build is a full one, not a "kept" one on those views
+    marker = warehouse.dbt_state_dir(settings) / "target" / warehouse.BUILD_STATE
+    assert marker.exists()
+    warehouse.build(select="stg_coinmetrics__network_days")
+    assert not marker.exists()
+    assert warehouse.build()["views_and_seeds"] == "rebuilt"

@@ -112,3 +112,19 @@ def test_every_staged_suite_can_run_as_one_union():
     # the suites stage_each validates per company: none needs the per-batch path
     for suite in ("market_prices_daily", "sec_share_counts", "sec_production_updates"):
         assert gx.union_spec(gx.load_suite(suite)) is not None, suite
+
+
+def test_a_batch_missing_columns_is_judged_alone(runs):
+    # concat would fill the missing columns with nulls, which the between/pair checks skip
+    short = prices("RIOT").drop(columns=["volume", "split_ratio"])
+    out = gx.validate_batches(
+        [("MARA", prices("MARA")), ("RIOT", short), ("HUT", prices("HUT"))], SUITE
+    )
+    assert out["MARA"].success and out["HUT"].success and not out["RIOT"].success
+    assert "expect_table_columns_to_match_set" in out["RIOT"].summary()
+    assert runs == [60, 30]  # MARA and HUT together, RIOT alone
+
+
+def test_batch_names_must_be_unique():
+    with pytest.raises(ValueError, match="unique"):
+        gx.validate_batches([("MARA", prices("MARA")), ("MARA", prices("MARA"))], SUITE)

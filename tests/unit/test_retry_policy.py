@@ -97,3 +97,24 @@ def test_other_errors_pass_through_unchanged():
 
     with pytest.raises(SourceError, match="spent"):
         tasks.run(body)
+
+
+def test_a_chunk_runs_every_company_and_names_each_failure():
+    from airflow.sdk.exceptions import AirflowFailException
+
+    done = []
+
+    def body(day, item):
+        done.append(item)
+        if item == "BAD":
+            raise SourceError("spent")
+        if item == "NOKEY":
+            raise ConfigurationError("no key")
+        return item.lower()
+
+    assert tasks.run_each(body, "2024-06-28", ["MARA", "RIOT"]) == ["mara", "riot"]
+    with pytest.raises(RuntimeError, match=r"2 of 4 failed: BAD: SourceError: spent; NOKEY"):
+        tasks.run_each(body, "2024-06-28", ["MARA", "BAD", "NOKEY", "RIOT"])
+    assert done[-4:] == ["MARA", "BAD", "NOKEY", "RIOT"]  # the ones after a failure still ran
+    with pytest.raises(AirflowFailException, match="1 of 2 failed: NOKEY"):
+        tasks.run_each(body, "2024-06-28", ["NOKEY", "MARA"])  # only definitive: no retries

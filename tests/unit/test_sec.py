@@ -106,7 +106,8 @@ def test_real_submissions_filings(refdata):
 
 
 def test_real_submissions_acceptance_times(refdata):
-    """EDGAR's acceptance time (UTC) is read to decide what to fetch; it is not staged."""
+    """EDGAR's acceptance time is read (as written: "Z", though 08:00:28 is 03:00 in New York,
+    before EDGAR opens — hence the decision's clock slack) to decide what to fetch; not staged."""
     import pandas as pd
 
     body = (refdata / "formats" / "sec_submissions_CIK0001050446_MSTR_excerpt.json").read_bytes()

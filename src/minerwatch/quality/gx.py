@@ -6,6 +6,7 @@ validated as a DataFrame. ``great_expectations`` is imported lazily (it takes ~2
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import logging
@@ -161,8 +162,6 @@ ROW_WISE = {
     "expect_column_values_to_match_regex",
     "expect_column_values_to_not_match_regex",
     "expect_column_value_lengths_to_be_between",
-    "expect_column_values_to_be_of_type",
-    "expect_column_values_to_be_in_type_list",
     "expect_column_pair_values_a_to_be_greater_than_b",
     "expect_column_pair_values_to_be_equal",
     "expect_compound_columns_to_be_unique",
@@ -189,6 +188,10 @@ def union_spec(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | 
     return {**spec, "expectations": kept}, counts
 
 
+def _shape(frame: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    return tuple((str(c), str(t)) for c, t in frame.dtypes.items())
+
+
 def _count_ok(n: int, bounds: dict[str, Any]) -> bool:
     low, high = bounds.get("min_value"), bounds.get("max_value")
     return (low is None or n >= low) and (high is None or n <= high)
@@ -206,14 +209,21 @@ def validate_batches(
     whose ``result`` is the union's (``meta.batches`` lists the names)."""
     import pandas as pd
 
+    names = [n for n, _ in batches]
+    if len(set(names)) != len(names):
+        raise ValueError(f"batch names must be unique: {sorted(names)}")
     spec = load_suite(suite_name)
     plan = union_spec(spec) if len(batches) > 1 else None
     alone = list(batches)
     outcomes: dict[str, ValidationOutcome] = {}
     if plan is not None:
         strict, counts = plan
-        together = [(n, f) for n, f in batches if _count_ok(len(f), counts)]
-        alone = [(n, f) for n, f in batches if not _count_ok(len(f), counts)]
+        # only batches with the same columns and types (the most common shape): pd.concat fills
+        # a missing column with nulls and widens types, which the union's checks would then pass
+        shape = collections.Counter(_shape(f) for _, f in batches).most_common(1)[0][0]
+        fits = [_count_ok(len(f), counts) and _shape(f) == shape for _, f in batches]
+        together = [b for b, ok in zip(batches, fits, strict=True) if ok]
+        alone = [b for b, ok in zip(batches, fits, strict=True) if not ok]
         if len(together) > 1:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)  # concat of all-NA columns

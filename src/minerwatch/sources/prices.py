@@ -54,4 +54,7 @@ def as_traded_frame(rows: list[dict[str, Any]], splits: dict[dt.date, float]) ->
     df = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "close_as_traded"])
     df = df.sort_values("date_day").drop_duplicates("date_day", keep="last").reset_index(drop=True)
     df["close_as_traded"] = df["close"] * later_split_factor(df["date_day"], splits)
+    # None on most days and a ratio on split days: pandas makes that an object column, so a
+    # ticker with a split had another dtype than one without (and was validated apart)
+    df["split_ratio"] = df["split_ratio"].astype("float64")
     return df[COLUMNS]

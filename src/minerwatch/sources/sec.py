@@ -224,8 +224,8 @@ def filings_frame(
 ) -> pd.DataFrame:
     """The filings table of a submissions document (``filings.recent``) or of one of its older
     pages (``filings.files``: the same columns at the top level; pass the company's ``cik``).
-    ``accepted`` adds ``accepted_at``: EDGAR's acceptance time (``acceptanceDateTime``, UTC;
-    NaT where the document has none) — used to decide what to fetch, never staged."""
+    ``accepted`` adds ``accepted_at``: EDGAR's acceptance time (``acceptanceDateTime``, as
+    written: marked UTC, though often New York time; NaT where the document has none) — used to decide what to fetch, never staged."""
     import pandas as pd
 
     doc = decode_json(body, raw_key, "SEC")
