@@ -98,10 +98,14 @@ def _replaceable(key: str) -> bool:
 
 
 def _files(root: Path) -> dict[str, bytes]:
+    # not dbt's working state beside the warehouse (<warehouse>.dbt/: target, logs, the kept-build
+    # record a build may drop): neither landed nor published
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in root.rglob("*")
-        if p.is_file() and ".wal" not in p.name
+        if p.is_file()
+        and ".wal" not in p.name
+        and not str(p.relative_to(root)).startswith("warehouse.duckdb.dbt/")
     }
 
 
