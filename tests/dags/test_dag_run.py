@@ -22,7 +22,7 @@ from minerwatch.demo.replay import ReplayServer
 from minerwatch.publish import MARTS
 from minerwatch.settings import REPO_ROOT, load
 from tests.support.services import headless
-from tests.support.settings import setting_vars
+from tests.support.settings import isolate
 
 DAY = dt.date(2024, 6, 29)
 
@@ -88,13 +88,7 @@ def runs(airflow_db, sample_recording, tmp_path_factory) -> Runs:
     left, so a failure names the guarantee that broke."""
     root = tmp_path_factory.mktemp("dag-run")
     mp = pytest.MonkeyPatch()
-    for var in setting_vars():
-        mp.delenv(var, raising=False)
-    mp.setenv("MINERWATCH_LAKE_URL", f"file://{root / 'lake'}")
-    mp.setenv("MINERWATCH_WAREHOUSE", str(root / "warehouse.duckdb"))
-    mp.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
-    mp.setenv("MINERWATCH_HTTP_TIMEOUT", "5")
-    mp.setenv("MINERWATCH_SEC_RATE_STATE", str(root / "sec-rate.state"))
+    isolate(mp, root)
     mp.setenv("MINERWATCH_SEC_USER_AGENT", "minerwatch tests tests@example.invalid")
     mp.setenv("MINERWATCH_COINMETRICS_API_KEY", SECRET)
     mp.setenv("MINERWATCH_CLAIMS_FILE", str(REPO_ROOT / "claims" / "sample_demo.yml"))

@@ -24,14 +24,20 @@ def setting_vars() -> list[str]:
     return [k for k in names if not k.startswith("MINERWATCH_TEST_")] + OTHER_SETTING_VARS
 
 
+def isolate(monkeypatch: pytest.MonkeyPatch, root) -> None:
+    """Clear every setting of the shell; a local lake and warehouse under ``root``, fast retries
+    (for module-scoped fixtures, with their own ``pytest.MonkeyPatch()``)."""
+    for var in setting_vars():
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MINERWATCH_LAKE_URL", f"file://{root / 'lake'}")
+    monkeypatch.setenv("MINERWATCH_WAREHOUSE", str(root / "warehouse.duckdb"))
+    monkeypatch.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
+    monkeypatch.setenv("MINERWATCH_HTTP_TIMEOUT", "5")
+    monkeypatch.setenv("MINERWATCH_SEC_RATE_STATE", str(root / "sec-rate.state"))
+
+
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     """A clean environment: local lake and warehouse under tmp_path, fast retries."""
-    for var in setting_vars():
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("MINERWATCH_LAKE_URL", f"file://{tmp_path / 'lake'}")
-    monkeypatch.setenv("MINERWATCH_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("MINERWATCH_HTTP_BACKOFF", "0.01")
-    monkeypatch.setenv("MINERWATCH_HTTP_TIMEOUT", "5")
-    monkeypatch.setenv("MINERWATCH_SEC_RATE_STATE", str(tmp_path / "sec-rate.state"))
+    isolate(monkeypatch, tmp_path)
     return tmp_path
