@@ -195,13 +195,25 @@ def minerwatch_daily():
         ciks = universe.ciks(load().history_start, as_day(logical_date))
         return universe.chunks(ciks, COMPANIES_PER_TASK)
 
+    @task(outlets=[RAW_SEC], pool=SEC_POOL, **NETWORK_RETRIES)
+    def plan_sec_fetches(chunks: list[list[str]], logical_date=None) -> dict:
+        """Reads EDGAR's new daily indexes: which companies filed since their filings were
+        staged (only their submissions are fetched); every company when no index can be read."""
+        from minerwatch import tasks
+        from minerwatch.pipeline import sec
+
+        return tasks.run(sec.plan_sec_fetches, logical_date, [c for ch in chunks for c in ch])
+
     @task(outlets=[RAW_SEC], pool=SEC_POOL, map_index_template=CHUNK_LABEL, **NETWORK_RETRIES)
-    def extract_sec_company(ciks: list[str], logical_date=None) -> list[dict]:
+    def extract_sec_company(ciks: list[str], plan: dict, logical_date=None) -> list[dict]:
+        import functools
+
         from minerwatch import tasks
         from minerwatch.pipeline import sec
 
         label_chunk(ciks)
-        return tasks.run_each(sec.extract_sec_company, logical_date, ciks)
+        fetch = functools.partial(sec.extract_sec_company, plan=plan)
+        return tasks.run_each(fetch, logical_date, ciks)
 
     @task(inlets=[RAW_SEC], outlets=[STAGED_SEC])
     def stage_sec(chunks: list[list[dict]], logical_date=None) -> list[str]:
@@ -267,7 +279,8 @@ def minerwatch_daily():
     staged_pools = stage_mempool_pools(extract_mempool_pools())
     staged_prices = stage_prices(extract_prices.expand(tickers=price_tickers()))
     ciks = check_sec_ciks(extract_sec_company_tickers())
-    staged_sec = stage_sec(extract_sec_company.expand(ciks=ciks))
+    plan = plan_sec_fetches(ciks)
+    staged_sec = stage_sec(extract_sec_company.partial(plan=plan).expand(ciks=ciks))
     production = extract_production_updates.expand(ciks=ciks)
     staged_sec >> production  # discovery reads the filings list staged_sec writes
     staged_production = stage_production_updates(production)

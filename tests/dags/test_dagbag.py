@@ -13,6 +13,7 @@ NETWORK_TASKS = {
     "extract_mempool_difficulty",
     "extract_prices",
     "extract_sec_company_tickers",
+    "plan_sec_fetches",
     "extract_sec_company",
     "extract_production_updates",
     "extract_mempool_hashrate",
@@ -64,7 +65,10 @@ def test_structure(dagbag):
     assert up["extract_production_updates"] == {"check_sec_ciks", "stage_sec"}
     assert dag.get_task("extract_production_updates").pool == "sec_api"
     assert up["extract_prices"] == {"price_tickers"}
-    assert up["extract_sec_company"] == {"check_sec_ciks"}
+    # which companies filed (EDGAR's daily index) is decided once, before any is fetched
+    assert up["plan_sec_fetches"] == {"check_sec_ciks"}
+    assert dag.get_task("plan_sec_fetches").pool == "sec_api"
+    assert up["extract_sec_company"] == {"check_sec_ciks", "plan_sec_fetches"}
     assert dag.get_task("extract_sec_company").pool == "sec_api"
     assert dag.get_task("extract_sec_company_tickers").pool == "sec_api"
     assert up["audit_marts"] == {"dbt_build"}

@@ -210,6 +210,8 @@ def _write_sec(sec: Path, rows, shares_history, end: dt.date, seed: int, monthly
                for i, m in enumerate(current.values())}  # fmt: skip
     tickers[str(len(current))] = {"cik_str": 320193, "ticker": "AAPL", "title": "Apple Inc."}
     (sec / "company_tickers.json").write_text(json.dumps(tickers))
+    # EDGAR's daily indexes of the recording's filings, published through its last day
+    (sec / "daily-index.json").write_text(json.dumps({"published_through": end.isoformat()}))
     # production updates for the last UPDATE_MONTHS before the end, and always for NOTE_PERIODS
     first_update = (end.replace(day=1) - dt.timedelta(days=31 * UPDATE_MONTHS)).replace(day=1)
     for cik, periods in companies.items():

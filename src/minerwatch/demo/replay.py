@@ -38,6 +38,11 @@ and the server answers, honouring the parameters that matter:
     GET /submissions/CIK##########-submissions-NNN.json   (filings.files)
     GET /api/xbrl/companyfacts/CIK##########.json
     GET /Archives/edgar/data/<cik>/<accession>/<document>   filing indexes and exhibits
+    GET /Archives/edgar/daily-index/<year>/QTR<n>/index.json, .../master.YYYYMMDD.idx
+                                              EDGAR's daily indexes, built from the submissions
+                                              the recording serves (every weekday through
+                                              sec/daily-index.json's published_through; 404
+                                              without that file)
 
 SEC paths answer 403 without a contact (an ``@``) in the User-Agent, as SEC does, and 404
 (NoSuchKey) for a document the recording lacks; their request times are kept in
@@ -126,6 +131,10 @@ def period_start(newest: int, period: str) -> int | None:
     return int(when.replace(year=year, month=month + 1, day=day).timestamp())
 
 
+def _quarter_of(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
 class Recording:
     """The data behind the server, loaded once."""
 
@@ -187,6 +196,35 @@ class Recording:
         path = self.directory / "sec" / relative
         return path.read_bytes() if path.is_file() else None
 
+    def index_published_through(self) -> dt.date | None:
+        """The last date whose EDGAR daily index this recording publishes
+        (``sec/daily-index.json``); None: the recording has no daily indexes (404)."""
+        path = self.directory / "sec" / "daily-index.json"
+        if not path.is_file():
+            return None
+        return dt.date.fromisoformat(json.loads(path.read_text())["published_through"])
+
+    def filings_on(self, day: dt.date) -> list[tuple[str, str, str, str]]:
+        """``(cik, company name, form, accession)`` of every filing the recording's submissions
+        (and their older pages) list with filing date ``day``, read as they are now (a test may
+        add a filing between runs)."""
+        out = []
+        for path in sorted((self.directory / "sec" / "submissions").glob("CIK*.json")):
+            doc = json.loads(path.read_bytes())
+            if "filings" in doc:
+                cik, name, table = doc["cik"], doc.get("name", ""), doc["filings"]["recent"]
+            else:  # an older page: the company is its file name's
+                cik, name, table = path.name[3:13], "", doc
+                main = path.with_name(f"CIK{cik}.json")
+                if main.is_file():
+                    name = json.loads(main.read_bytes()).get("name", "")
+            for accn, form, filed in zip(
+                table["accessionNumber"], table["form"], table["filingDate"], strict=True
+            ):
+                if filed == day.isoformat():
+                    out.append((str(int(cik)), name, form, accn))
+        return out
+
 
 class ReplayServer:
     def __init__(
@@ -198,6 +236,11 @@ class ReplayServer:
     ):
         self.recording = Recording(recording_dir)
         self.clock = clock or time.time
+        # EDGAR's daily indexes: published through this date (a test moves it, as each night
+        # SEC publishes one more), minus these weekdays (holidays), plus these filings
+        self.edgar_index_through = self.recording.index_published_through()
+        self.edgar_holidays: set[dt.date] = set()
+        self.edgar_extra_filings: dict[dt.date, list[tuple[str, str, str, str]]] = {}
         self.requests: list[str] = []
         self.sec_request_times: list[float] = []
         self.faults: dict[str, list[Fault]] = {}
@@ -313,6 +356,11 @@ class ReplayServer:
             sec_path = "companyfacts/" + path.rsplit("/", 1)[-1]
         elif re.fullmatch(r"/Archives/edgar/data/\d+/\d{18}/[A-Za-z0-9_.-]+", path):
             sec_path = "archives/" + path[len("/Archives/edgar/data/") :]
+        elif m := re.fullmatch(
+            r"/Archives/edgar/daily-index/(\d{4})/QTR([1-4])/(index\.json|master\.(\d{8})\.idx)",
+            path,
+        ):
+            sec_path = "daily-index"
         if sec_path is not None:
             with self._lock:
                 self.sec_request_times.append(time.monotonic())
@@ -320,6 +368,13 @@ class ReplayServer:
             if "@" not in agent:
                 body = b"<html><body>Your Request Originates from an Undeclared Automated Tool</body></html>"
                 self._send(h, 403, body, "text/html")
+                return
+            if sec_path == "daily-index":
+                body, ctype = self._daily_index(int(m.group(1)), int(m.group(2)), m.group(4))
+                if body is None:
+                    self._send(h, 404, b"<Error><Code>NoSuchKey</Code></Error>", "application/xml")
+                else:
+                    self._send(h, 200, body, ctype)
                 return
             body = self.recording.sec_file(sec_path)
             if body is None:
@@ -381,6 +436,54 @@ class ReplayServer:
             return body
         cutoff = period_start(max(w["timestamp"] for w in weeks), period)
         return json.dumps([w for w in weeks if w["timestamp"] >= cutoff]).encode()
+
+    # -- EDGAR daily index --------------------------------------------------------------------
+    def _index_days(self, year: int, quarter: int) -> list[dt.date]:
+        """The quarter's weekdays up to the recording's published_through (``published_through``
+        may be moved by a test, as SEC publishes a new day each night)."""
+        through = self.edgar_index_through
+        if through is None:
+            return []
+        day, out = dt.date(year, 3 * quarter - 2, 1), []
+        while _quarter_of(day) == (year, quarter) and day <= through:
+            if day.weekday() < 5 and day not in self.edgar_holidays:
+                out.append(day)
+            day += dt.timedelta(days=1)
+        return out
+
+    def _daily_index(self, year: int, quarter: int, ymd: str | None) -> tuple[bytes | None, str]:
+        """A quarter's ``index.json`` or a day's ``master.YYYYMMDD.idx``, built from the
+        submissions the recording serves, in the layout SEC documents (header, then
+        ``CIK|Company Name|Form Type|Date Filed|File Name`` rows, dates as YYYYMMDD)."""
+        days = self._index_days(year, quarter)
+        if ymd is None:
+            if not days:
+                return None, ""
+            items = [{"last-modified": f"{d:%m/%d/%Y} 10:30:00 PM", "name": f"master.{d:%Y%m%d}.idx",
+                      "type": "file", "href": f"master.{d:%Y%m%d}.idx", "size": "1 KB"}
+                     for d in days]  # fmt: skip
+            doc = {"directory": {"item": items, "name": f"daily-index/{year}/QTR{quarter}/",
+                                 "parent-dir": "../"}}  # fmt: skip
+            return json.dumps(doc).encode(), "application/json"
+        day = dt.datetime.strptime(ymd, "%Y%m%d").date()
+        if day not in days:
+            return None, ""
+        lines = [
+            "Description:           Daily Index of EDGAR Dissemination Feed by Company Name",
+            f"Last Data Received:    {day:%b %d, %Y}",
+            "Comments:              webmaster@sec.gov",
+            "Anonymous FTP:         ftp://ftp.sec.gov/edgar/",
+            "",
+            "",
+            "CIK|Company Name|Form Type|Date Filed|File Name",
+            "-" * 80,
+        ]
+        for cik, name, form, accn in sorted(
+            [*self.recording.filings_on(day), *self.edgar_extra_filings.get(day, [])],
+            key=lambda r: (r[1], r[3]),
+        ):
+            lines.append(f"{cik}|{name}|{form}|{day:%Y%m%d}|edgar/data/{cik}/{accn}.txt")
+        return ("\n".join(lines) + "\n").encode("latin-1", "replace"), "text/plain"
 
     @staticmethod
     def _send(h, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from minerwatch import universe
 from minerwatch.dates import as_day
-from minerwatch.errors import MinerwatchError, NoDataError
+from minerwatch.errors import MinerwatchError, NoDataError, SourceError, ValidationFailed
 from minerwatch.lake import Lake
 from minerwatch.pipeline import staging
 from minerwatch.settings import Settings
@@ -50,15 +50,23 @@ def check_sec_ciks(logical_date, raw_key: str, settings: Settings | None = None)
     return checks
 
 
-def extract_sec_company(logical_date, cik: str, settings: Settings | None = None) -> dict:
-    """Fetch what is new for one company: its submissions (every run: they say what it filed),
-    the older pages of its filings that no earlier run staged, and its companyfacts only when
-    SEC lists a filing the last staged share counts may not include (``companyfacts_skip``)."""
+def extract_sec_company(
+    logical_date, cik: str, settings: Settings | None = None, plan: dict | None = None
+) -> dict:
+    """Fetch what is new for one company: its submissions when today's plan says it may have
+    filed (``plan_sec_fetches``: EDGAR's daily index lists a filing of it not staged yet, or
+    nothing is known of it), the older pages of its filings that no earlier run staged, and its
+    companyfacts only when SEC lists a filing the last staged share counts may not include
+    (``companyfacts_skip``) — for a company that filed nothing new, judged on the submissions
+    document its staged filings came from."""
     settings, lake = staging.context(settings)
     day = as_day(logical_date)
     c = cik10(cik)
     client = SecClient(settings)
     out = {"cik": cik, "status": "landed", "submissions": None, "companyfacts": None}
+    entry = (plan or {}).get(c)
+    if entry is not None and not entry["fetch"]:
+        return extract_unchanged(lake, client, day, c, settings.history_start, entry, out)
     try:
         out["submissions"] = client.submissions(lake, day, cik).key
         body = lake.read_bytes(out["submissions"])
@@ -85,6 +93,8 @@ def extract_sec_company(logical_date, cik: str, settings: Settings | None = None
             sec.filings_frame(lake.read_bytes(p["raw_key"]), p["raw_key"], c, accepted=True)
             for p in fetched
         ]
+        accepted = listed[0]["accepted_at"].dropna()
+        out["latest_accepted_at"] = accepted.max().isoformat() if len(accepted) else None
         skip = companyfacts_skip(lake, day, c, settings.history_start, listed, carried)
         if skip is None:
             out["companyfacts"] = client.companyfacts(lake, day, cik).key
@@ -96,6 +106,230 @@ def extract_sec_company(logical_date, cik: str, settings: Settings | None = None
         log.warning("%s; CIK %s is reported missing, the run goes on", exc, cik)
         out.update(status="no_data", reason=str(exc), no_data_key=exc.raw_key)
     return out
+
+
+def extract_unchanged(lake, client, day, c, start, entry, out) -> dict:
+    """A company that filed nothing new since its filings were staged: no submissions request,
+    and no companyfacts request unless the plan found that the share counts staged may not
+    cover its filings (a quarantined batch, or a filing accepted too shortly before they were
+    fetched: ``facts_settled``). Decided from the record alone: no lake read per company."""
+    out.update(unchanged=entry)
+    if entry["facts_key"] and facts_settled(entry):
+        log.info("CIK %s: nothing fetched: %s", c, entry["reason"])
+        out.update(
+            companyfacts_skipped=f"no filing new since its share counts were staged "
+            f"({entry['reason']})",
+            companyfacts_last=entry["facts_key"],
+        )
+        return out
+    try:
+        out["companyfacts"] = client.companyfacts(lake, day, c).key
+    except NoDataError as exc:
+        log.warning("%s; CIK %s is reported missing, the run goes on", exc, c)
+        out.update(status="no_data", reason=str(exc), no_data_key=exc.raw_key)
+    return out
+
+
+def facts_settled(entry: dict) -> bool:
+    """Whether the companyfacts behind a company's staged share counts were fetched at least
+    XBRL_SETTLE after the latest acceptance among its filings (read with the clock slack)."""
+    import pandas as pd
+
+    if not entry.get("facts_fetched_at"):
+        return False
+    if not entry.get("latest_accepted_at"):
+        return True
+    accepted = pd.Timestamp(entry["latest_accepted_at"]) + ACCEPTANCE_CLOCK_SLACK
+    return accepted <= pd.Timestamp(entry["facts_fetched_at"]) - XBRL_SETTLE
+
+
+# -- which companies filed: EDGAR's daily index ---------------------------------------------
+# The record, one partition per run (stage_sec writes it for every company it staged filings
+# of): through which EDGAR filing date every filing of the company is in the staged filings,
+# and the submissions document they come from. Not a dbt source: it steers the next run.
+KNOWN = "filings_known"
+KNOWN_COLUMNS = [
+    "cik", "known_through", "how", "submissions_key", "reason",
+    # the companyfacts behind the staged share counts (empty when none are staged: a
+    # quarantined batch), when they were fetched, and the latest acceptance among the filings
+    "facts_key", "facts_fetched_at", "latest_accepted_at",
+]  # fmt: skip
+CARRIED = ("submissions_key", "facts_key", "facts_fetched_at", "latest_accepted_at")
+# EDGAR files under New York business dates (a filing accepted after 5:30 p.m. ET takes the
+# next business day's date; ownership forms after 10 p.m.)
+NEW_YORK = "America/New_York"
+# A run for logical date D starts after D ends (UTC): its submissions document holds every
+# filing dated D-1 or earlier (EDGAR closes at 10 p.m. ET = 02:00/03:00 UTC on D), so those are
+# known; filings dated D may still come (ownership forms until 10 p.m. ET) and are learned from
+# D's index. Daily indexes appear from about 10 p.m. ET, so a run normally sees the indexes up
+# to D-1: a company's filing of day D is picked up by the run of D+1.
+# More than this behind (a weekend and two holidays: 4 days) means the indexes are not being
+# published or not reached: every company's submissions are fetched, as without an index.
+MAX_INDEX_LAG = dt.timedelta(days=5)
+
+
+def _quarter(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def known_record(lake: Lake, day: dt.date) -> dict[str, dict]:
+    """The latest record written before ``day``, by CIK (empty on a first run or a backfill
+    before every record)."""
+    parts = [key for d, key in lake.staged_partitions(sec.SOURCE, KNOWN) if d < day]
+    if not parts:
+        return {}
+    df = lake.read_parquet(parts[-1])
+    return {
+        r["cik"]: {
+            "known_through": _text(r["known_through"]),
+            **{k: _text(r[k]) if k in df.columns else None for k in CARRIED},
+        }
+        for _, r in df.iterrows()
+    }
+
+
+def index_coverage(
+    lake: Lake, client: SecClient, day: dt.date, start: dt.date
+) -> tuple[dt.date, list[dt.date]]:
+    """``(through, published)``: the EDGAR daily indexes published for dates ``start``..``day``
+    and the last date ``through`` up to which every date is covered — by its index, or as a
+    date EDGAR takes no filings on (a weekend; a weekday without an index before a later
+    published one: a holiday). Raises SourceError when a listing cannot be read."""
+    published: set[dt.date] = set()
+    y, q = _quarter(start)
+    while (y, q) <= _quarter(day):
+        try:
+            key = client.daily_index_listing(lake, day, y, q).key
+            published.update(sec.published_index_days(lake.read_bytes(key), key))
+        except NoDataError as exc:
+            # a quarter's directory appears with its first index: only the run's own quarter,
+            # in its first days, may have none yet
+            first = dt.date(y, 3 * q - 2, 1)
+            if (y, q) != _quarter(day) or day - first > MAX_INDEX_LAG:
+                raise SourceError(f"EDGAR daily-index listing missing: {exc}") from None
+        y, q = (y, q + 1) if q < 4 else (y + 1, 1)
+    days = sorted(d for d in published if start <= d <= day)
+    through = max(days[-1] if days else start - dt.timedelta(days=1), start - dt.timedelta(days=1))
+    while through < day and (through + dt.timedelta(days=1)).weekday() >= 5:
+        through += dt.timedelta(days=1)
+    return through, days
+
+
+def plan_sec_fetches(logical_date, ciks: list[str], settings: Settings | None = None) -> dict:
+    """Which companies' submissions to fetch today, by CIK: ``{fetch, reason, known_through,
+    submissions_key}``. Fetched: a company nothing is recorded of before today (a first run, a
+    backfill, a new member, one whose last fetch failed before any record), and one that EDGAR's
+    daily indexes list a filing of that is not in its staged filings. Not fetched: every other
+    company, its filings known through the newest index read. When the indexes cannot be read
+    or lag more than MAX_INDEX_LAG, every company is fetched (what runs did before the index).
+    Keyed on the record before the logical date and on landed indexes: a rerun plans the same.
+    """
+    import pandas as pd
+
+    settings, lake = staging.context(settings)
+    day = as_day(logical_date)
+    record = known_record(lake, day)
+    plan: dict[str, dict] = {}
+    known: dict[str, dt.date] = {}
+    for cik in sorted({cik10(c) for c in ciks}):
+        r = record.get(cik)
+        if r is None or not r["known_through"] or not r["submissions_key"]:
+            plan[cik] = {"fetch": True, "reason": "no staged filing list of it before this run",
+                         "known_through": None, "submissions_key": None}  # fmt: skip
+        else:
+            known[cik] = dt.date.fromisoformat(r["known_through"])
+    if not known:
+        return plan
+    start = min(known.values()) + dt.timedelta(days=1)
+    client = SecClient(settings)
+    try:
+        through, days = index_coverage(lake, client, day, start)
+        frames = [
+            sec.daily_index_frame(lake.read_bytes(k), k)
+            for k in (client.daily_index(lake, day, d).key for d in days)
+        ]
+    except (SourceError, NoDataError) as exc:
+        log.warning("EDGAR daily index unreadable (%s): every company's submissions fetched", exc)
+        for cik, k in known.items():
+            plan[cik] = {"fetch": True, "reason": f"EDGAR daily index unreadable: {exc}",
+                         "known_through": k.isoformat(), "submissions_key": None}  # fmt: skip
+        return plan
+    listed = pd.concat(frames, ignore_index=True) if frames else None
+    if listed is not None:
+        listed = listed[listed["cik"].isin(list(known))]
+    staged = staged_accessions(lake, day, list(known)) if listed is not None and len(listed) else {}
+    for cik, k in known.items():
+        entry = {"known_through": k.isoformat(), **{c: record[cik][c] for c in CARRIED}}
+        new = (
+            listed[(listed["cik"] == cik) & (listed["date_filed"] > k)]
+            if listed is not None
+            else None
+        )
+        if new is not None:
+            new = new[~new["accession"].isin(staged.get(cik, set()))]
+        if new is not None and len(new):
+            first = new.iloc[0]
+            plan[cik] = {**entry, "fetch": True,
+                         "reason": f"EDGAR daily index of {first['date_filed']} lists "
+                                   f"{first['accession']} ({first['form']})"
+                                   + (f" and {len(new) - 1} more" if len(new) > 1 else "")}  # fmt: skip
+            continue
+        now_known = max(k, through)
+        if day - now_known > MAX_INDEX_LAG:
+            plan[cik] = {**entry, "fetch": True,
+                         "reason": f"EDGAR daily indexes only through {through}"}  # fmt: skip
+            continue
+        plan[cik] = {**entry, "fetch": False, "known_through": now_known.isoformat(),
+                     "reason": f"no new filing in EDGAR's daily indexes through {now_known}"}  # fmt: skip
+    fetch = sorted(c for c, p in plan.items() if p["fetch"])
+    log.info(
+        "EDGAR daily indexes %s read (covered through %s): submissions of %d of %d companies "
+        "fetched%s",
+        [d.isoformat() for d in days] or "none new",
+        through,
+        len(fetch),
+        len(plan),
+        "".join(f"\n  {c}: {plan[c]['reason']}" for c in fetch),
+    )
+    return plan
+
+
+def staged_accessions(lake: Lake, day: dt.date, ciks: list[str]) -> dict[str, set[str]]:
+    """The accessions of each company in the latest filings staged before ``day``."""
+    parts = [key for d, key in lake.staged_partitions(sec.SOURCE, "filings") if d < day]
+    if not parts:
+        return {}
+    df = lake.read_parquet(parts[-1])
+    df = df[df["cik"].isin(ciks)]
+    return {c: set(g["accession"]) for c, g in df.groupby("cik")}
+
+
+def latest_filings(lake: Lake, day: dt.date, ciks: list[str]):
+    """The rows of ``ciks`` in the latest filings partition staged before ``day`` (a company
+    whose submissions were not fetched today carries them into today's partition)."""
+    import pandas as pd
+
+    parts = [key for d, key in lake.staged_partitions(sec.SOURCE, "filings") if d < day]
+    if not parts or not ciks:
+        return pd.DataFrame(columns=sec.FILING_COLUMNS)
+    df = lake.read_parquet(parts[-1])
+    return df[df["cik"].isin(ciks)]
+
+
+def known_through_fetched(lake: Lake, day: dt.date, submissions_key: str) -> dt.date:
+    """Through which filing date a submissions document fetched by the run of ``day`` holds
+    every filing: D-1, or the day before its New York fetch date if it was fetched earlier (a
+    run started before its logical date ended)."""
+    from zoneinfo import ZoneInfo
+
+    import pandas as pd
+
+    fetched = lake.raw_sidecar(submissions_key).get("fetched_at")
+    through = day - dt.timedelta(days=1)
+    if fetched:
+        local = pd.Timestamp(fetched).tz_convert(ZoneInfo(NEW_YORK)).date()
+        through = min(through, local - dt.timedelta(days=1))
+    return through
 
 
 # -- what earlier runs staged: the incremental decisions ------------------------------------
@@ -248,18 +482,49 @@ def stage_sec(logical_date, batches: list[dict], settings: Settings | None = Non
         for b in batches
     ]  # fmt: skip
     staging.write_coverage(lake, sec.SOURCE, day, coverage)
+    known, unchanged = [], []
     for b in batches:
-        if b.get("submissions") is None:
-            continue
         cik = sec.cik10(b["cik"])
-        filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
-        for key in b.get("submission_pages") or []:
-            filings.append(sec.filings_frame(lake.read_bytes(key), key, cik))
-        pages += [{"cik": cik, **p} for p in b.get("pages") or []]
+        facts = b.get("companyfacts") or b.get("companyfacts_last")
+        if b.get("unchanged") is not None and b.get("status", "landed") == "landed":
+            u = b["unchanged"]
+            unchanged.append(cik)
+            known.append({**{k: u[k] for k in CARRIED}, "cik": cik, "how": "edgar_index",
+                          "known_through": u["known_through"], "reason": u["reason"],
+                          "facts_key": facts})  # fmt: skip
+        elif b.get("submissions") is not None:
+            filings.append(sec.filings_frame(lake.read_bytes(b["submissions"]), b["submissions"]))
+            for key in b.get("submission_pages") or []:
+                filings.append(sec.filings_frame(lake.read_bytes(key), key, cik))
+            pages += [{"cik": cik, **p} for p in b.get("pages") or []]
+            through = known_through_fetched(lake, day, b["submissions"])
+            known.append({"cik": cik, "known_through": through.isoformat(), "how": "submissions",
+                          "submissions_key": b["submissions"], "reason": "fetched",
+                          "facts_key": facts, "latest_accepted_at": b.get("latest_accepted_at")})  # fmt: skip
         if b.get("companyfacts") is None:  # not fetched (nothing new), or no XBRL facts
             continue
         counts = sec.share_counts_frame(lake.read_bytes(b["companyfacts"]), b["companyfacts"])
         items.append((cik, share_check_frame(counts), [b["companyfacts"]]))
+    if unchanged:
+        # the day's partition lists every company's filings, as when all were fetched: those
+        # that filed nothing new carry theirs forward (raw_key still names where each came from),
+        # and their older pages stay in the record
+        carried = latest_filings(lake, day, unchanged)
+        missing = sorted(set(unchanged) - set(carried["cik"]))
+        if missing:
+            raise MinerwatchError(f"no staged filings to carry forward for CIK {missing}")
+        filings.append(carried[sec.FILING_COLUMNS])
+        pages += latest_pages(lake, day, unchanged)
+    try:
+        staged, failed = (
+            staging.stage_each(
+                lake, day, sec.SOURCE, "share_counts", "sec_share_counts", items,
+                lambda cik: {"cik": cik},
+            ),
+            None,
+        )  # fmt: skip
+    except ValidationFailed as exc:
+        staged, failed = [], exc
     if filings:
         # an accession listed on two pages (a page boundary moving between fetches) once
         frame = pd.concat(filings, ignore_index=True).drop_duplicates(["cik", "accession"])
@@ -269,10 +534,42 @@ def stage_sec(logical_date, batches: list[dict], settings: Settings | None = Non
             record[col] = record[col].astype("string")
         record["staged_on"] = pd.to_datetime(record["staged_on"]).dt.date
         lake.write_staged(sec.SOURCE, PAGES, day, record)
-    return staging.stage_each(
-        lake, day, sec.SOURCE, "share_counts", "sec_share_counts", items,
-        lambda cik: {"cik": cik},
-    )  # fmt: skip
+        write_known(lake, day, known, {cik for cik, _, _ in items})
+    if failed is not None:
+        raise failed
+    return staged
+
+
+def write_known(lake: Lake, day: dt.date, known: list[dict], fetched_facts: set[str]) -> None:
+    """The record of what is known of each company after this run (see KNOWN): companyfacts
+    fetched today count only once their share counts are staged (a quarantined batch leaves
+    none, so the next run fetches them again)."""
+    import pandas as pd
+
+    for row in known:
+        if row["cik"] in fetched_facts:
+            key = lake.staged_key(sec.SOURCE, "share_counts", day, {"cik": row["cik"]})
+            if not lake.exists(key):
+                row.update(facts_key=None, facts_fetched_at=None)
+                continue
+        if row.get("facts_key") and (
+            row["cik"] in fetched_facts or not row.get("facts_fetched_at")
+        ):
+            row["facts_fetched_at"] = lake.raw_sidecar(row["facts_key"]).get("fetched_at")
+    record = pd.DataFrame(known, columns=KNOWN_COLUMNS)
+    for col in KNOWN_COLUMNS:
+        record[col] = record[col].astype("string")
+    record["known_through"] = pd.to_datetime(record["known_through"]).dt.date
+    lake.write_staged(sec.SOURCE, KNOWN, day, record)
+
+
+def latest_pages(lake: Lake, day: dt.date, ciks: list[str]) -> list[dict]:
+    """The rows of ``ciks`` in the latest record of older pages staged before ``day``."""
+    parts = [key for d, key in lake.staged_partitions(sec.SOURCE, PAGES) if d < day]
+    if not parts:
+        return []
+    df = lake.read_parquet(parts[-1])
+    return [{k: _text(r[k]) for k in PAGE_COLUMNS} for _, r in df[df["cik"].isin(ciks)].iterrows()]
 
 
 def share_check_frame(counts: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,12 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 SOURCE = "sec"
+# EDGAR's daily indexes (https://www.sec.gov/os/accessing-edgar-data, "Using the EDGAR Index
+# Files"): one master.YYYYMMDD.idx per business day, "updated nightly starting about 10:00 p.m.
+# ET; the process is usually completed within a few hours"; each quarter's directory has an
+# index.json listing its files
+DAILY_INDEX = "daily_index"
+DAILY_INDEX_PATH = "/Archives/edgar/daily-index"
 SHARES_TAG = "EntityCommonStockSharesOutstanding"
 ACCESSION = re.compile(r"^\d{10}-\d{2}-\d{6}$")
 _LIMITERS: dict[float, RateLimiter] = {}  # one per process: every SecClient here shares it
@@ -122,6 +128,27 @@ class SecClient:
             raise SourceError(f"refusing to fetch {path!r}: not an EDGAR archive path")
         url = f"{self.settings.sec_www_url}{path}"
         return self._get_and_land(lake, dataset, url, day, is_json=False, **meta)
+
+    def daily_index_listing(self, lake: Lake, day: dt.date, year: int, quarter: int) -> RawObject:
+        """The directory listing (``index.json``) of one quarter's EDGAR daily indexes: which
+        ``master.YYYYMMDD.idx`` files SEC has published. HTTP 404 raises NoDataError (a quarter
+        with no daily index published yet)."""
+        if not (1993 <= year <= 9999 and 1 <= quarter <= 4):
+            raise SourceError(f"no EDGAR daily-index quarter {year} Q{quarter}")
+        url = f"{self.settings.sec_www_url}{DAILY_INDEX_PATH}/{year}/QTR{quarter}/index.json"
+        return self._get_and_land(
+            lake, DAILY_INDEX, url, day, no_data_on_404=True, year=year, quarter=quarter
+        )
+
+    def daily_index(self, lake: Lake, day: dt.date, index_date: dt.date) -> RawObject:
+        """One day's master index (``master.YYYYMMDD.idx``: every filing with that filing date),
+        landed write-once like every other answer."""
+        q = (index_date.month - 1) // 3 + 1
+        name = f"master.{index_date:%Y%m%d}.idx"
+        url = f"{self.settings.sec_www_url}{DAILY_INDEX_PATH}/{index_date.year}/QTR{q}/{name}"
+        return self._get_and_land(
+            lake, DAILY_INDEX, url, day, is_json=False, index_date=index_date.isoformat()
+        )
 
     def companyfacts(self, lake: Lake, day: dt.date, cik: int | str) -> RawObject:
         c = cik10(cik)
@@ -332,3 +359,67 @@ def share_counts_frame(body: bytes, raw_key: str) -> pd.DataFrame:
     out["fiscal_year"] = pd.to_numeric(out["fiscal_year"]).astype("Int64")
     out["class_count"] = out["class_count"].astype("int64")
     return out[SHARE_COLUMNS].reset_index(drop=True)
+
+
+# -- EDGAR daily index ----------------------------------------------------------------------
+INDEX_NAME = re.compile(r"master\.(\d{8})\.idx")
+INDEX_HEADER = re.compile(r"^CIK\|Company Name\|Form Type\|Date Filed\|File ?[Nn]ame\s*$")
+INDEX_FILE = re.compile(r"edgar/data/(\d+)/(\d{10}-\d{2}-\d{6})\.txt")
+INDEX_COLUMNS = ["cik", "company_name", "form", "date_filed", "accession", "raw_key"]
+
+
+def published_index_days(body: bytes, raw_key: str) -> list[dt.date]:
+    """The dates of the ``master.YYYYMMDD.idx`` files a quarter's ``index.json`` lists."""
+    doc = decode_json(body, raw_key, "SEC")
+    items = ((doc or {}).get("directory") or {}).get("item") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise SourceError(f"{raw_key}: EDGAR directory listing has no directory.item list")
+    out = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            raise SourceError(f"{raw_key}: EDGAR directory entry {item!r} has no name")
+        if m := INDEX_NAME.fullmatch(name):
+            try:
+                out.append(dt.datetime.strptime(m.group(1), "%Y%m%d").date())
+            except ValueError:
+                raise SourceError(f"{raw_key}: {name} does not name a date") from None
+    return sorted(out)
+
+
+def _index_date(text: str) -> dt.date:
+    text = text.strip()
+    return (
+        dt.date.fromisoformat(text) if "-" in text else dt.datetime.strptime(text, "%Y%m%d").date()
+    )
+
+
+def daily_index_frame(body: bytes, raw_key: str) -> pd.DataFrame:
+    """The filings a master index lists (``CIK|Company Name|Form Type|Date Filed|File Name``
+    after a short header and a dashed line; dates as YYYYMMDD in the daily files, YYYY-MM-DD in
+    the quarterly ones), one row per filing with its accession (from the file name). A file
+    without that header, or a row that does not read as one, is refused (schema drift)."""
+    import pandas as pd
+
+    text = body.decode("latin-1")
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if INDEX_HEADER.match(ln)), None)
+    if start is None:
+        raise SourceError(f"{raw_key}: not an EDGAR master index (no CIK|Company Name|... header)")
+    rows = []
+    for ln in lines[start + 1 :]:
+        if not ln.strip() or set(ln.strip()) == {"-"}:
+            continue
+        parts = ln.split("|")
+        m = INDEX_FILE.fullmatch(parts[4].strip()) if len(parts) == 5 else None
+        if m is None or not parts[0].strip().isdigit():
+            raise SourceError(f"{raw_key}: unexpected master index row {ln[:200]!r}")
+        try:
+            filed = _index_date(parts[3])
+        except ValueError:
+            raise SourceError(f"{raw_key}: unexpected filing date in row {ln[:200]!r}") from None
+        rows.append(
+            {"cik": cik10(parts[0]), "company_name": parts[1].strip(), "form": parts[2].strip(),
+             "date_filed": filed, "accession": m.group(2), "raw_key": raw_key}
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=INDEX_COLUMNS)
