@@ -228,7 +228,9 @@ def minerwatch_daily():
         from minerwatch.pipeline import sec
 
         label_chunk(ciks)
-        return tasks.run_each(sec.extract_production_updates, logical_date, ciks)
+        return tasks.run_each(
+            sec.extract_production_updates, logical_date, ciks, prepare=sec.production_context
+        )
 
     @task(inlets=[RAW_SEC], outlets=[STAGED_PRODUCTION])
     def stage_production_updates(batches: list[list[dict]], logical_date=None) -> list[str]:

@@ -27,15 +27,28 @@ def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise AirflowFailException(str(exc)) from exc
 
 
-def run_each(fn: Callable[..., Any], logical_date: Any, items: list[str]) -> list[Any]:
-    """``run(fn, logical_date, item)`` for every item of a mapped task's chunk of companies. One
+def run_each(
+    fn: Callable[..., Any],
+    logical_date: Any,
+    items: list[str],
+    prepare: Callable[..., Any] | None = None,
+) -> list[Any]:
+    """``run(fn, logical_date, item, settings=...)`` for every item of a mapped task's chunk of companies. One
     company's failure does not stop the others (their answers are still landed, as when each
     company had its own task); the task then fails naming every company that failed —
     without retries when all of them failed definitively."""
+    from minerwatch.settings import load
+
+    # read once for the chunk: each read looks up the secrets' Airflow connections (an
+    # execution-API call each in a task), which for 25 companies was most of a chunk's time
+    settings = load()
+    # what every item reads alike, read once for the chunk (``prepare``'s answer is passed as
+    # ``context``); if that fails, the chunk fails as a whole
+    extra = {"context": prepare(logical_date, items, settings)} if prepare else {}
     results, failed = [], []
     for item in items:
         try:
-            results.append(fn(logical_date, item))
+            results.append(fn(logical_date, item, settings=settings, **extra))
         except Exception as exc:  # noqa: BLE001 - collected and raised below, named
             failed.append((item, exc))
     if failed:

@@ -124,7 +124,8 @@ def test_the_index_parser_reads_a_master_file_and_refuses_drift(lab):
     obj = client.daily_index(lake, DAY[1], dt.date(2026, 1, 20))
     frame = sec.daily_index_frame(lake.read_bytes(obj.key), obj.key)
     recorded = lab.submissions["filings"]["recent"]
-    on_day = [a for a, d in zip(recorded["accessionNumber"], recorded["filingDate"]) if d == "2026-01-20"]  # fmt: skip
+    pairs = zip(recorded["accessionNumber"], recorded["filingDate"], strict=True)
+    on_day = [a for a, d in pairs if d == "2026-01-20"]
     assert frame["accession"].tolist() == on_day and set(frame["cik"]) == {CIK}
     assert frame["date_filed"].tolist() == [dt.date(2026, 1, 20)] * len(on_day)
     with pytest.raises(sec.SourceError, match="not an EDGAR master index"):

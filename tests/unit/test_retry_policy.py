@@ -102,10 +102,11 @@ def test_other_errors_pass_through_unchanged():
 def test_a_chunk_runs_every_company_and_names_each_failure():
     from airflow.sdk.exceptions import AirflowFailException
 
-    done = []
+    done, seen = [], set()
 
-    def body(day, item):
+    def body(day, item, settings):
         done.append(item)
+        seen.add(id(settings))
         if item == "BAD":
             raise SourceError("spent")
         if item == "NOKEY":
@@ -113,6 +114,7 @@ def test_a_chunk_runs_every_company_and_names_each_failure():
         return item.lower()
 
     assert tasks.run_each(body, "2024-06-28", ["MARA", "RIOT"]) == ["mara", "riot"]
+    assert len(seen) == 1  # the settings are read once for the chunk
     with pytest.raises(RuntimeError, match=r"2 of 4 failed: BAD: SourceError: spent; NOKEY"):
         tasks.run_each(body, "2024-06-28", ["MARA", "BAD", "NOKEY", "RIOT"])
     assert done[-4:] == ["MARA", "BAD", "NOKEY", "RIOT"]  # the ones after a failure still ran

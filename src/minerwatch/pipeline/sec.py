@@ -586,21 +586,38 @@ def share_check_frame(counts: pd.DataFrame) -> pd.DataFrame:
 PRODUCTION_FORMS = {"8-K", "8-K/A", "6-K", "6-K/A"}
 
 
-def listed_filings(lake: Lake, day: dt.date, cik: str):
+def production_context(logical_date, ciks: list[str], settings: Settings) -> dict:
+    """What production discovery reads for a chunk of companies, read once for all of them:
+    the day's staged filings and older-pages record, and the accessions processed by runs
+    before the day (``processed_before``)."""
+    lake = Lake(settings)
+    day = as_day(logical_date)
+    ciks = [cik10(c) for c in ciks]
+    key = lake.staged_key(sec.SOURCE, "filings", day)
+    if not lake.exists(key):
+        raise MinerwatchError(f"no staged SEC filings for {day}: stage_sec must run first")
+    filings = lake.read_parquet(key)
+    record_key = lake.staged_key(sec.SOURCE, PAGES, day)
+    pages = lake.read_parquet(record_key) if lake.exists(record_key) else None
+    return {
+        "filings": filings[filings["cik"].isin(ciks)],
+        "pages": pages,
+        "seen": processed_before(lake, day, ciks),
+    }
+
+
+def listed_filings(lake: Lake, day: dt.date, cik: str, context: dict | None = None):
     """Every filing of ``cik`` SEC listed on ``day``'s run: the filings staged that day plus
     those of the older pages staged by earlier runs and not fetched again (from their raw
     objects, as they were staged)."""
     import pandas as pd
 
-    key = lake.staged_key(sec.SOURCE, "filings", day)
-    if not lake.exists(key):
-        raise MinerwatchError(f"no staged SEC filings for {day}: stage_sec must run first")
-    filings = lake.read_parquet(key)
+    context = context or production_context(day, [cik], lake.settings)
+    filings = context["filings"]
     filings = filings[filings["cik"] == cik]
-    record_key = lake.staged_key(sec.SOURCE, PAGES, day)
-    if not lake.exists(record_key):  # staged before the record existed: the day's list is all
+    record = context["pages"]
+    if record is None:  # staged before the record existed: the day's list is all
         return filings
-    record = lake.read_parquet(record_key)
     seen = set(filings["raw_key"])
     older = [
         sec.filings_frame(lake.read_bytes(k), k, cik)
@@ -612,12 +629,37 @@ def listed_filings(lake: Lake, day: dt.date, cik: str):
     return pd.concat([filings, *older], ignore_index=True).drop_duplicates("accession")
 
 
-def production_candidates(lake: Lake, day: dt.date, cik: str, start: dt.date) -> list[dict]:
+# The accessions production discovery has processed, cumulative: one partition per run holds
+# every company's processed accessions up to that day (each run carries the last one forward),
+# so a run reads one small file instead of every company's documents of every earlier day. Not a
+# dbt source: it steers the next run.
+PROCESSED = "production_processed"
+
+
+def processed_before(lake: Lake, day: dt.date, ciks: list[str]) -> dict[str, set[str]]:
+    """The accessions of ``ciks`` processed by runs before ``day``: from the latest record, or,
+    before any record was written, from the documents staged by each earlier run."""
+    parts = [key for d, key in lake.staged_partitions(sec.SOURCE, PROCESSED) if d < day]
+    if parts:
+        df = lake.read_parquet(parts[-1])
+    else:
+        df = staging.staged_frames(lake, sec.SOURCE, "production_documents", day)
+    out: dict[str, set[str]] = {c: set() for c in ciks}
+    if not df.empty:
+        df = df[df["cik"].isin(ciks)]
+        for cik, group in df.groupby("cik"):
+            out[str(cik)] = set(group["accession"].dropna())
+    return out
+
+
+def production_candidates(
+    lake: Lake, day: dt.date, cik: str, start: dt.date, context: dict | None = None
+) -> list[dict]:
     """8-K (items 7.01/8.01) and 6-K filings of ``cik`` filed start..day, minus the accessions
     processed by runs before ``day`` (so a rerun of a date repeats exactly its own work)."""
-    filings = listed_filings(lake, day, cik)
-    done = staging.staged_frames(lake, sec.SOURCE, "production_documents", day, cik)
-    seen = set(done["accession"]) if not done.empty else set()
+    context = context or production_context(day, [cik], lake.settings)
+    filings = listed_filings(lake, day, cik, context)
+    seen = context["seen"].get(cik, set())
     out = []
     for row in filings.itertuples(index=False):
         filed = as_day(row.filing_date)
@@ -630,13 +672,16 @@ def production_candidates(lake: Lake, day: dt.date, cik: str, start: dt.date) ->
     return out
 
 
-def extract_production_updates(logical_date, cik: str, settings: Settings | None = None) -> dict:
-    """Discover the exhibit 99.x documents of new 8-K/6-K filings and land them write-once."""
+def extract_production_updates(
+    logical_date, cik: str, settings: Settings | None = None, context: dict | None = None
+) -> dict:
+    """Discover the exhibit 99.x documents of new 8-K/6-K filings and land them write-once
+    (``context``: what ``production_context`` read for the chunk)."""
     settings, lake = staging.context(settings)
     day = as_day(logical_date)
     cik = cik10(cik)
     client = SecClient(settings)
-    candidates = production_candidates(lake, day, cik, settings.history_start)
+    candidates = production_candidates(lake, day, cik, settings.history_start, context)
     documents, started = [], time.monotonic()
     for i, filing in enumerate(candidates, 1):
         acc = filing["accession"]
@@ -773,13 +818,35 @@ def stage_production_updates(
 ) -> list[str]:
     settings, lake = staging.context(settings)
     day = as_day(logical_date)
-    items = []
+    items, processed = [], []
     for b in batches:
         figures, docs = production_frames(lake, b)
         lake.write_staged(sec.SOURCE, "production_documents", day, docs, {"cik": b["cik"]})
+        processed.append(docs[["cik", "accession"]])
         keys = [d["raw_key"] for d in b["documents"] if d["raw_key"]]
         items.append((b["cik"], production_check_frame(figures, day), keys))
+    write_processed(lake, day, processed)
     return staging.stage_each(
         lake, day, sec.SOURCE, "production_updates", "sec_production_updates", items,
         lambda cik: {"cik": cik},
     )  # fmt: skip
+
+
+def write_processed(lake: Lake, day: dt.date, today: list) -> None:
+    """The PROCESSED record of ``day``: the last record before it (every company's) plus the
+    documents of today's batches."""
+    import pandas as pd
+
+    parts = [key for d, key in lake.staged_partitions(sec.SOURCE, PROCESSED) if d < day]
+    if parts:
+        before = lake.read_parquet(parts[-1])
+    else:
+        before = staging.staged_frames(lake, sec.SOURCE, "production_documents", day)
+    frames = [f for f in [before, *today] if not f.empty]
+    df = pd.concat([f[["cik", "accession"]] for f in frames], ignore_index=True) if frames else None
+    if df is None:
+        df = pd.DataFrame(
+            {"cik": pd.Series(dtype="string"), "accession": pd.Series(dtype="string")}
+        )
+    df = df.dropna().astype("string").drop_duplicates().sort_values(["cik", "accession"])
+    lake.write_staged(sec.SOURCE, PROCESSED, day, df.reset_index(drop=True))
