@@ -145,6 +145,24 @@ def _views_present(settings: Settings, target: Path) -> bool:
     return bool(wanted) and wanted <= have
 
 
+def seed_only_tests(target: Path) -> list[str]:
+    """The names of the data tests whose every parent is a seed, in the last manifest."""
+    import json
+
+    try:
+        nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    except (OSError, ValueError, KeyError):
+        return []
+    seeds = {k for k, n in nodes.items() if n["resource_type"] == "seed"}
+    return sorted(
+        n["name"]
+        for n in nodes.values()
+        if n["resource_type"] == "test"
+        and n["depends_on"]["nodes"]
+        and set(n["depends_on"]["nodes"]) <= seeds
+    )
+
+
 def build(settings: Settings | None = None, select: str | None = None) -> dict[str, Any]:
     """``dbt build`` (models, seeds, data and unit tests), optionally of a selection only, e.g.
     ``+fct_network_daily`` (tests that also need unselected models are skipped).
@@ -159,7 +177,9 @@ def build(settings: Settings | None = None, select: str | None = None) -> dict[s
       fingerprint, lake and warehouse, the same staged datasets (``staged_datasets``) and every
       view present,
       they are not recreated (their documentation comments, persisted when they were created,
-      stay). The mart TABLES are rebuilt and EVERY data test runs, as always.
+      stay), and the data tests that read only seeds are not run again (they check the
+      project's own files, which the fingerprint covers). The mart TABLES are rebuilt and every
+      data test on the staged data, the views and the marts runs, as always.
 
     Any change to a model, test, macro, seed or version, or a new staged dataset, rebuilds
     everything. Returns what ran."""
@@ -190,6 +210,12 @@ def build(settings: Settings | None = None, select: str | None = None) -> dict[s
     ):
         args += ["--select", "config.materialized:table", "resource_type:test"]
         out["views_and_seeds"] = "kept: the project and the staged datasets are unchanged"
+        # a test that reads seeds only judges the project's own files: it passed in the full
+        # build this fingerprint was recorded with, and its verdict cannot change until they do
+        seed_tests = seed_only_tests(target)
+        if seed_tests:
+            args += ["--exclude", *seed_tests]
+            out["seed_tests"] = f"skipped ({len(seed_tests)}): they read only the unchanged seeds"
     log.info(
         "dbt build (fingerprint %s): unit tests %s; views and seeds %s",
         project[:12],
