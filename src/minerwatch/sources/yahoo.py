@@ -149,8 +149,22 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _numbers(values: list, field: str, ticker: str) -> list[float | None]:
+    """``_number`` over a column: the same refusals (a bool or a non-number), None for null and
+    non-finite values — one pass, without a call per value."""
+    bad = next((v for v in values if v is not None and (type(v) not in (int, float))), _MISSING)
+    if bad is not _MISSING:
+        raise SourceError(f"non-numeric price value {bad!r} ({ticker} {field})")
+    return [v if v is None or math.isfinite(v) else None for v in values]
+
+
+_MISSING = object()
+
+
 def to_frame(body: bytes, raw_key: str, ticker: str) -> pd.DataFrame:
     """Typed daily rows (all-null rows dropped) with the as-traded close reconstructed."""
+    import pandas as pd
+
     result = parse(body, raw_key, ticker)
     meta = result.get("meta") or {}
     tz = ZoneInfo(meta.get("exchangeTimezoneName") or "UTC")
@@ -161,26 +175,26 @@ def to_frame(body: bytes, raw_key: str, ticker: str) -> pd.DataFrame:
     for item in ((result.get("events") or {}).get("splits") or {}).values():
         day = dt.datetime.fromtimestamp(int(item["date"]), tz=tz).date()
         add_split(splits, day, item["numerator"], item["denominator"], raw_key)
-    rows, dropped = [], 0
-    for i, ts in enumerate(stamps):
-        day = dt.datetime.fromtimestamp(int(ts), tz=tz).date()
-        vals = {f: _number(q[f][i]) for f in ("open", "high", "low", "close", "volume")}
-        if vals["close"] is None:
-            dropped += 1
-            continue
-        rows.append(
-            {
-                "ticker": ticker,
-                "date_day": day,
-                **vals,
-                "adj_close": _number(adj[i]) if isinstance(adj, list) and i < len(adj) else None,
-                "split_ratio": splits.get(day),
-                "raw_key": raw_key,
-            }
-        )
+    if any(type(ts) is not int for ts in stamps):
+        raise SourceError(f"{raw_key}: a timestamp of {ticker} is not an integer")
+    cols = {f: _numbers(q[f], f, ticker) for f in ("open", "high", "low", "close", "volume")}
+    n = len(stamps)
+    if isinstance(adj, list):
+        cols["adj_close"] = _numbers(adj[:n], "adjclose", ticker) + [None] * max(0, n - len(adj))
+    else:
+        cols["adj_close"] = [None] * n
+    # each timestamp's date in the exchange's time zone (a session's stamp is its open)
+    days = pd.to_datetime(pd.Series(stamps, dtype="int64"), unit="s", utc=True).dt.tz_convert(tz)
+    frame = pd.DataFrame({"date_day": days.dt.date, **cols}).astype({c: "float64" for c in cols})
+    keep = frame["close"].notna()
+    dropped = int((~keep).sum())
     if dropped:
         log.info("%s: dropped %d day(s) with no close (Yahoo null rows)", ticker, dropped)
-    df = as_traded_frame(rows, splits)
+    frame = frame[keep]
+    frame.insert(0, "ticker", ticker)
+    frame["split_ratio"] = frame["date_day"].map(splits)
+    frame["raw_key"] = raw_key
+    df = as_traded_frame(frame, splits)
     if df["adj_close"].isna().all():
         # no dividends reported: the split-adjusted close is the total return
         df["adj_close"] = df["close"]
