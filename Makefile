@@ -37,10 +37,11 @@ run: ## run the daily DAG against the live sources (DATE=YYYY-MM-DD, default yes
 	$(BIN)/minerwatch run $(if $(DATE),--date $(DATE))
 
 test: ## the whole test suite (what CI runs; `make test-deps` first for the servers it starts)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 -m fast
+	$(BIN)/pytest -q -m "not fast"
 
 test-unit: ## the fast tests (no Airflow run, dbt build or server) on two workers: under a minute
-	$(BIN)/pytest -q -n 2 -m "not slow" tests/unit tests/dags/test_dagbag.py
+	$(BIN)/pytest -q -n 2 -m fast
 
 test-deps: ## install the Debian packages the integration tests start (PostgreSQL, Chromium); as root
 	@if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \

@@ -17,3 +17,17 @@ pytest_plugins = [
     "tests.support.airflow",
     "tests.support.services",
 ]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``fast`` the tests that start no Airflow run, dbt build or server (the unit tests and
+    the DAG-file checks not marked slow): ``make test`` runs them on two workers, then the rest
+    one at a time; ``make test-unit`` runs them alone."""
+    import pytest
+
+    root = Path(__file__).resolve().parent
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        quick_place = path.is_relative_to(root / "unit") or path == root / "dags" / "test_dagbag.py"
+        if quick_place and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.fast)

@@ -818,6 +818,12 @@ def stage_production_updates(
 ) -> list[str]:
     settings, lake = staging.context(settings)
     day = as_day(logical_date)
+    # a company with no new filing to look at stages nothing: an empty partition per company and
+    # day (two, with the documents) added nothing to what dbt reads, but ~300 files a day at 10x
+    # for every later listing to walk — unless the lake has no production partition yet (the
+    # dbt sources read a dataset that must exist)
+    if lake.staged_partitions(sec.SOURCE, "production_updates"):
+        batches = [b for b in batches if b["documents"]]
     items, processed = [], []
     for b in batches:
         figures, docs = production_frames(lake, b)
