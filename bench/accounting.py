@@ -38,6 +38,8 @@ def source_of(path: str) -> str:
 
 
 def sec_kind(path: str) -> str:
+    if path.startswith("/Archives/edgar/daily-index/"):
+        return "daily_index"
     if "companyfacts" in path:
         return "companyfacts"
     if "-submissions-" in path:
@@ -64,8 +66,10 @@ def run_work(requests: list[str], day: dt.date) -> dict:
     companies = len(universe.ciks(settings.history_start, day))
     for source in sorted(set(counts) | set(landed)):
         out[source] = {"requests": counts.get(source, 0), **landed.get(source, {})}
+    submissions = {p for p in requests if sec_kind(p) == "submissions"}
     out.setdefault("sec", {})["skipped"] = {
         "companyfacts": companies - len(facts),
+        "submissions": companies - len(submissions),
         "of_companies": companies,
         "requests_by_kind": dict(sec),
     }

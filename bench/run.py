@@ -13,7 +13,8 @@ measures, over N runs each (median and spread):
 
     python bench/run.py [--runs N] [--quick] [--scales 1,10] [--out DIR]
 
-Writes ``bench/results/<date>.json`` (``<date>-quick.json`` with --quick). bench/README.md has
+Writes ``bench/results/<date>.json`` (``<date>-2.json``… for another run the same day;
+``<date>-quick.json`` with --quick, replaced each time). bench/README.md has
 the figures and the machine.
 """
 
@@ -495,6 +496,10 @@ def main() -> int:
         }
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{result['date']}{'-quick' if args.quick else ''}.json"
+    n = 2
+    while path.exists() and not args.quick:  # a second run the same day keeps the first
+        path = args.out / f"{result['date']}-{n}.json"
+        n += 1
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     print(markdown(result))

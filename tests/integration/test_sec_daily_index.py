@@ -194,6 +194,28 @@ def test_a_new_filing_is_picked_up_once_its_index_is_out_and_after_a_failed_run(
     assert entry["known_through"] == DAY[5].isoformat()
 
 
+def test_a_filing_disseminated_after_its_filing_date_is_still_picked_up(lab):
+    """A daily index is of EDGAR's dissemination feed (its header says so): it lists a filing
+    the day it is disseminated, with its Date Filed, which can be an earlier day (a filing date
+    adjusted under 17 CFR 232.13(b); Forms 3/4/5 accepted 5:30-10 p.m. ET keep the day's date).
+    A run comparing Date Filed with the day it has covered would miss such a filing for good."""
+    lake = Lake(load())
+    lab.run(DAY[1], published_through=DAY[1] - dt.timedelta(days=1))
+    lab.serve(_with_new_filing(lab.submissions, DAY[2]), _with_new_fact(lab.facts, DAY[2]))
+    lab.server.edgar_late = {NEW: DAY[3]}  # filed on day 2, listed in day 3's index
+    entry, _, asked = lab.run(DAY[3], published_through=DAY[2])
+    assert not entry["fetch"] and entry["known_through"] == DAY[2].isoformat()
+    assert SUBMISSIONS not in asked  # day 2's index does not list it
+    entry, batch, asked = lab.run(DAY[4], published_through=DAY[3])
+    assert entry["fetch"] and f"index of {DAY[3]} lists {NEW} (10-K)" in entry["reason"]
+    assert asked == [LISTING, master(DAY[3]), SUBMISSIONS, COMPANYFACTS]
+    obj = sec.SecClient(load()).daily_index(lake, DAY[4], DAY[3])  # as landed by the run
+    index = sec.daily_index_frame(lake.read_bytes(obj.key), obj.key)
+    assert index.loc[index["accession"] == NEW, "date_filed"].tolist() == [DAY[2]]
+    counts = lake.read_parquet(lake.staged_key(sec.SOURCE, "share_counts", DAY[4], {"cik": CIK}))
+    assert counts.loc[counts["accession"] == NEW, "shares_outstanding"].tolist() == [287_000_000]
+
+
 def test_a_weekend_and_a_holiday_are_covered_and_a_late_index_fetches_everyone(lab):
     lab.run(DAY[1], published_through=DAY[1] - dt.timedelta(days=1))  # Wed
     # Fri 01-23 is a holiday here (no index), Mon 01-26's index is out: covered through Mon

@@ -204,10 +204,10 @@ class Recording:
             return None
         return dt.date.fromisoformat(json.loads(path.read_text())["published_through"])
 
-    def filings_on(self, day: dt.date) -> list[tuple[str, str, str, str]]:
-        """``(cik, company name, form, accession)`` of every filing the recording's submissions
-        (and their older pages) list with filing date ``day``, read as they are now (a test may
-        add a filing between runs)."""
+    def filings(self) -> list[tuple[str, str, str, str, dt.date]]:
+        """``(cik, company name, form, accession, filing date)`` of every filing the recording's
+        submissions (and their older pages) list, read as they are now (a test may add a filing
+        between runs)."""
         out = []
         for path in sorted((self.directory / "sec" / "submissions").glob("CIK*.json")):
             doc = json.loads(path.read_bytes())
@@ -221,8 +221,7 @@ class Recording:
             for accn, form, filed in zip(
                 table["accessionNumber"], table["form"], table["filingDate"], strict=True
             ):
-                if filed == day.isoformat():
-                    out.append((str(int(cik)), name, form, accn))
+                out.append((str(int(cik)), name, form, accn, dt.date.fromisoformat(filed)))
         return out
 
 
@@ -241,6 +240,9 @@ class ReplayServer:
         self.edgar_index_through = self.recording.index_published_through()
         self.edgar_holidays: set[dt.date] = set()
         self.edgar_extra_filings: dict[dt.date, list[tuple[str, str, str, str]]] = {}
+        # accession -> the day its filing is disseminated (listed in that day's index), when
+        # later than its filing date (EDGAR lists a filing by when it is disseminated)
+        self.edgar_late: dict[str, dt.date] = {}
         self.requests: list[str] = []
         self.sec_request_times: list[float] = []
         self.faults: dict[str, list[Fault]] = {}
@@ -478,11 +480,10 @@ class ReplayServer:
             "CIK|Company Name|Form Type|Date Filed|File Name",
             "-" * 80,
         ]
-        for cik, name, form, accn in sorted(
-            [*self.recording.filings_on(day), *self.edgar_extra_filings.get(day, [])],
-            key=lambda r: (r[1], r[3]),
-        ):
-            lines.append(f"{cik}|{name}|{form}|{day:%Y%m%d}|edgar/data/{cik}/{accn}.txt")
+        rows = [r for r in self.recording.filings() if self.edgar_late.get(r[3], r[4]) == day]
+        rows += [(*r, day) for r in self.edgar_extra_filings.get(day, [])]
+        for cik, name, form, accn, filed in sorted(rows, key=lambda r: (r[1], r[3])):
+            lines.append(f"{cik}|{name}|{form}|{filed:%Y%m%d}|edgar/data/{cik}/{accn}.txt")
         return ("\n".join(lines) + "\n").encode("latin-1", "replace"), "text/plain"
 
     @staticmethod

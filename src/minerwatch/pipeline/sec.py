@@ -244,10 +244,10 @@ def plan_sec_fetches(logical_date, ciks: list[str], settings: Settings | None = 
     client = SecClient(settings)
     try:
         through, days = index_coverage(lake, client, day, start)
-        frames = [
-            sec.daily_index_frame(lake.read_bytes(k), k)
-            for k in (client.daily_index(lake, day, d).key for d in days)
-        ]
+        frames = []
+        for d in days:
+            key = client.daily_index(lake, day, d).key
+            frames.append(sec.daily_index_frame(lake.read_bytes(key), key).assign(index_date=d))
     except (SourceError, NoDataError) as exc:
         log.warning("EDGAR daily index unreadable (%s): every company's submissions fetched", exc)
         for cik, k in known.items():
@@ -260,8 +260,10 @@ def plan_sec_fetches(logical_date, ciks: list[str], settings: Settings | None = 
     staged = staged_accessions(lake, day, list(known)) if listed is not None and len(listed) else {}
     for cik, k in known.items():
         entry = {"known_through": k.isoformat(), **{c: record[cik][c] for c in CARRIED}}
+        # by the index a filing is listed in, not its Date Filed: one disseminated late (with an
+        # earlier filing date) is still new
         new = (
-            listed[(listed["cik"] == cik) & (listed["date_filed"] > k)]
+            listed[(listed["cik"] == cik) & (listed["index_date"] > k)]
             if listed is not None
             else None
         )
@@ -270,7 +272,7 @@ def plan_sec_fetches(logical_date, ciks: list[str], settings: Settings | None = 
         if new is not None and len(new):
             first = new.iloc[0]
             plan[cik] = {**entry, "fetch": True,
-                         "reason": f"EDGAR daily index of {first['date_filed']} lists "
+                         "reason": f"EDGAR daily index of {first['index_date']} lists "
                                    f"{first['accession']} ({first['form']})"
                                    + (f" and {len(new) - 1} more" if len(new) > 1 else "")}  # fmt: skip
             continue
