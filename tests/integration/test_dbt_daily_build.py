@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 
 from minerwatch import universe, warehouse
-from minerwatch.pipeline import market, network, sec
+from minerwatch.errors import MinerwatchError
+from minerwatch.lake import Lake
+from minerwatch.pipeline import market, network, sec, staging
 from minerwatch.publish import MARTS
 from minerwatch.settings import load
 
@@ -50,13 +52,21 @@ def test_daily_build_keeps_views_and_gives_the_same_marts(env, replay, monkeypat
     assert first["unit_tests"] == "ran" and first["views_and_seeds"] == "rebuilt"
     full = marts_digest(settings.warehouse)
 
+    target = warehouse.dbt_state_dir(settings) / "target"
+    manifest_bytes = (target / "manifest.json").read_bytes()
     second = warehouse.build()
     assert second["unit_tests"].startswith("skipped")
     assert second["views_and_seeds"].startswith("kept")
     assert marts_digest(settings.warehouse) == full
-    results = pd.read_json(
-        warehouse.dbt_state_dir(settings) / "target" / "run_results.json", typ="series"
-    )["results"]
+    # a kept build leaves the full build's manifest as it was and writes the day's run results
+    assert (target / "manifest.json").read_bytes() == manifest_bytes
+    run = json.loads((target / "run_results.json").read_text())
+    assert (
+        run["args"]["write_json"] is False
+        and run["metadata"]["invocation_id"]
+        != json.loads(manifest_bytes)["metadata"]["invocation_id"]
+    )
+    results = pd.Series(run)["results"]
     kinds = {r["unique_id"].split(".")[0] for r in results}
     built = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model")}
     assert kinds == {"model", "test"}  # no unit test, no seed
@@ -72,6 +82,22 @@ def test_daily_build_keeps_views_and_gives_the_same_marts(env, replay, monkeypat
     assert seed_only and all("seed." in tests[t]["depends_on"]["nodes"][0] for t in seed_only)
     assert ran == set(tests) - seed_only and len(ran) >= 60
     assert second["seed_tests"].startswith(f"skipped ({len(seed_only)})")
+
+    # a kept build whose data test fails: the run fails loudly, naming the test, and the run
+    # results on disk are that run's (not the last good run's)
+    lake = Lake(settings)
+    bad = staging.write_coverage(
+        lake, "market", DAY + dt.timedelta(days=1),
+        [{"member": "MARA", "provider": "yahoo", "status": "bogus", "reason": "", "raw_key": ""}],
+    )  # fmt: skip
+    with pytest.raises(MinerwatchError, match="accepted_values_stg_market__coverage_status"):
+        warehouse.build()
+    failed = json.loads((target / "run_results.json").read_text())["results"]
+    assert any(r["status"] in ("fail", "error") and "coverage_status" in r["unique_id"]
+               for r in failed)  # fmt: skip
+    lake.delete(bad)
+    assert warehouse.build()["views_and_seeds"].startswith("kept")
+    assert marts_digest(settings.warehouse) == full
 
     # a dataset staged for the first time changes what a staging view compiles to (it was
     # "empty with the same columns"): the next build recreates the views, and the mart has it
