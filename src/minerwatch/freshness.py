@@ -59,27 +59,21 @@ class Freshness:
 
 def _newest_date(lake: Lake, source: str, dataset: str, day: dt.date, column: str | None):
     """The newest value of ``column`` (or, without one, the newest partition date) over the
-    staged partitions for runs on or before ``day``."""
-    import pandas as pd
+    staged partitions for runs on or before ``day`` (the newest partitions only:
+    ``staging.newest_staged``)."""
+    from minerwatch.pipeline import staging
 
-    newest = None
-    for part_date, key in lake.staged_partitions(source, dataset):
-        if part_date > day:
-            continue
-        if column is None:
-            value = part_date
-        else:
-            df = lake.read_parquet(key)
-            if column not in df.columns or df.empty:
-                continue
-            if "ticker" in df.columns:
-                df = df[df["ticker"] != "BTC-USD"]
-            dates = pd.to_datetime(df[column], errors="coerce").dropna()
-            if dates.empty:
-                continue
-            value = dates.max().date()
-        newest = value if newest is None or value > newest else newest
-    return newest
+    if column is None:
+        dates = [d for d, _ in lake.staged_partitions(source, dataset) if d <= day]
+        return max(dates) if dates else None
+
+    def not_btc(df):
+        return df[df["ticker"] != "BTC-USD"] if "ticker" in df.columns else df
+
+    newest = staging.newest_staged(
+        lake, source, dataset, day, staging.column_max(column, keep=not_btc)
+    )
+    return None if newest is None else newest.date()
 
 
 # source -> (dataset, date column or None for the partition date)

@@ -42,10 +42,13 @@ def prior_network_history(lake: Lake, logical_date: dt.date) -> pd.DataFrame:
 
 def network_window(lake: Lake, logical_date: dt.date) -> tuple[dt.date, dt.date]:
     """Genesis..date on an empty lake; else an overlap window ending on ``logical_date``."""
-    history = prior_network_history(lake, logical_date)
-    if history.empty:
+    newest = staging.newest_staged(
+        lake, coinmetrics.SOURCE, coinmetrics.DATASET, logical_date - dt.timedelta(days=1),
+        staging.column_max("date_day"),
+    )  # fmt: skip
+    if newest is None:
         return GENESIS_DATE, logical_date
-    last = min(as_day(history["date_day"].max()) + dt.timedelta(days=1), logical_date)
+    last = min(as_day(newest) + dt.timedelta(days=1), logical_date)
     return max(GENESIS_DATE, last - dt.timedelta(days=OVERLAP_DAYS)), logical_date
 
 
@@ -242,10 +245,13 @@ def _utc_today() -> dt.date:
 def mempool_hashrate_window(lake: Lake, logical_date: dt.date) -> tuple[dt.date | None, dt.date]:
     """(None, date) on an empty lake — the whole history (period ``all``); else an overlap of
     OVERLAP_DAYS before the last staged day, as for Coin Metrics."""
-    df = staging.staged_frames(lake, mempool.SOURCE, mempool.HASHRATE_DATASET, logical_date)
-    if df.empty:
+    newest = staging.newest_staged(
+        lake, mempool.SOURCE, mempool.HASHRATE_DATASET, logical_date - dt.timedelta(days=1),
+        staging.column_max("date_day"),
+    )  # fmt: skip
+    if newest is None:
         return None, logical_date
-    last = min(as_day(df["date_day"].max()) + dt.timedelta(days=1), logical_date)
+    last = min(as_day(newest) + dt.timedelta(days=1), logical_date)
     return max(GENESIS_DATE, last - dt.timedelta(days=OVERLAP_DAYS)), logical_date
 
 
@@ -332,12 +338,14 @@ def is_month_end(day: dt.date) -> bool:
 def pool_shares_window(lake: Lake, logical_date: dt.date) -> tuple[dt.datetime | None, dt.datetime]:
     """Week ends to stage: from two weeks before the last staged week (None on an empty lake:
     the whole history) to the end of the logical day (a week counts once it has ended)."""
-    df = staging.staged_frames(lake, pools.SOURCE, pools.SHARES_DATASET, logical_date)
+    newest = staging.newest_staged(
+        lake, pools.SOURCE, pools.SHARES_DATASET, logical_date - dt.timedelta(days=1),
+        staging.column_max("week_end_at"), bound=_midnight_after,
+    )  # fmt: skip
     last = _midnight_after(logical_date)
-    if df.empty:
+    if newest is None:
         return None, last
-    newest = pd_timestamp(df["week_end_at"].max())
-    return min(newest, last) - POOL_SHARES_OVERLAP, last
+    return min(pd_timestamp(newest), last) - POOL_SHARES_OVERLAP, last
 
 
 def pd_timestamp(value) -> dt.datetime:
