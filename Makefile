@@ -36,9 +36,9 @@ demo-real: ## the demo on the REAL network history (../shared/refdata: Coin Metr
 run: ## run the daily DAG against the live sources (DATE=YYYY-MM-DD, default yesterday)
 	$(BIN)/minerwatch run $(if $(DATE),--date $(DATE))
 
-test: ## the whole test suite (what CI runs; `make test-deps` first for the servers it starts)
+test: ## the whole test suite (what CI runs; `make test-deps` first for the servers it starts): ~10 min
 	$(BIN)/pytest -q -n 2 -m fast
-	$(BIN)/pytest -q -m "not fast"
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not fast"
 
 test-unit: ## the fast tests (no Airflow run, dbt build or server) on two workers: under a minute
 	$(BIN)/pytest -q -n 2 -m fast

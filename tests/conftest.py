@@ -22,7 +22,9 @@ pytest_plugins = [
 def pytest_collection_modifyitems(config, items):
     """Mark ``fast`` the tests that start no Airflow run, dbt build or server (the unit tests and
     the DAG-file checks not marked slow): ``make test`` runs them on two workers, then the rest
-    one at a time; ``make test-unit`` runs them alone."""
+    on two workers a module each (``--dist loadfile``: a module's fixtures, such as the DAG runs
+    test_dag_run shares, stay in one worker; they mostly wait on servers and rate limits, so two
+    at a time take 510 s where one at a time took 825 s); ``make test-unit`` runs them alone."""
     import pytest
 
     root = Path(__file__).resolve().parent
