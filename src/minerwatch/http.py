@@ -114,7 +114,10 @@ class SharedRateLimiter:
         self.min_interval_s = min_interval_s
         self._sleep = sleep
 
-    def wait(self) -> None:
+    def wait(self) -> float:
+        """Block until this process may send; return the moment it was allowed (monotonic),
+        taken under the lock: the grants are what the budget spaces (a caller's own later
+        timestamp adds its scheduling delay)."""
         import fcntl
         import os
 
@@ -128,11 +131,12 @@ class SharedRateLimiter:
                 nxt = 0.0  # a damaged state file only costs one unpaced request
             if nxt - time.monotonic() > 60:  # from an earlier boot (the clock restarted)
                 nxt = 0.0
-            value = f"{_pace(nxt, self.min_interval_s, self._sleep):.6f}".encode()
+            after = _pace(nxt, self.min_interval_s, self._sleep)
             os.ftruncate(fd, 0)
-            os.pwrite(fd, value, 0)
+            os.pwrite(fd, f"{after:.6f}".encode(), 0)
         finally:
             os.close(fd)  # releases the lock
+        return after - self.min_interval_s
 
 
 class HttpClient:
