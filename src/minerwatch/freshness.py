@@ -70,9 +70,7 @@ def _newest_date(lake: Lake, source: str, dataset: str, day: dt.date, column: st
     def not_btc(df):
         return df[df["ticker"] != "BTC-USD"] if "ticker" in df.columns else df
 
-    newest = staging.newest_staged(
-        lake, source, dataset, day, staging.column_max(column, keep=not_btc)
-    )
+    newest = staging.newest_staged(lake, source, dataset, day, column, keep=not_btc)
     return None if newest is None else newest.date()
 
 

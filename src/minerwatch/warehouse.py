@@ -207,13 +207,15 @@ def build(settings: Settings | None = None, select: str | None = None) -> dict[s
     if state.get("unit_tests_passed") == project:
         args += ["--exclude-resource-type", "unit_test"]
         out["unit_tests"] = "skipped: the project is unchanged since they all passed"
-    if select:
-        args += ["--select", select, "--indirect-selection", "cautious"]
-    elif (
-        state.get("built") == project
+    kept = (
+        not select
+        and state.get("built") == project
         and state.get("datasets") == datasets
         and _views_present(settings, target)
-    ):
+    )
+    if select:
+        args += ["--select", select, "--indirect-selection", "cautious"]
+    elif kept:
         args += ["--select", "config.materialized:table", "resource_type:test"]
         out["views_and_seeds"] = "kept: the project and the staged datasets are unchanged"
         # a test that reads seeds only judges the project's own files: it passed in the full
@@ -228,13 +230,13 @@ def build(settings: Settings | None = None, select: str | None = None) -> dict[s
         out["unit_tests"],
         out["views_and_seeds"],
     )
-    if not out["views_and_seeds"].startswith("kept"):
+    if not kept:
         # this build recreates views and seeds: until it succeeds whole, what is in the warehouse
         # is not what the state says (a failed or partial build, another project or lake)
         forget_build_state(settings)
     # a kept build parses the project the last full build's manifest was written from: that
     # manifest stays (writing it is ~0.8 s), the day's run results are written
-    run_dbt(args, settings, keep_manifest=out["views_and_seeds"].startswith("kept"))
+    run_dbt(args, settings, keep_manifest=kept)
     if not select:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(

@@ -73,16 +73,12 @@ def test_the_newest_partitions_only_give_the_full_scans_answer(lake, reads):
     for through in (DAY, DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=20)):
         for source, dataset in (("coinmetrics", "btc_asset_metrics"), ("market", "prices_daily")):
             reads.clear()
-            got = staging.newest_staged(
-                lake, source, dataset, through, staging.column_max("date_day")
-            )
+            got = staging.newest_staged(lake, source, dataset, through, "date_day")
             assert got == _full_scan(lake, source, dataset, through)
     # the newest Coin Metrics run is a day behind its date, which is the run before's date: that
     # run cannot hold a newer day, so one partition is read
     reads.clear()
-    staging.newest_staged(
-        lake, "coinmetrics", "btc_asset_metrics", DAY, staging.column_max("date_day")
-    )
+    staging.newest_staged(lake, "coinmetrics", "btc_asset_metrics", DAY, "date_day")
     assert len(reads) == 1
 
 
@@ -122,14 +118,14 @@ def test_a_partition_past_its_window_makes_the_scan_read_everything(lake, reads,
     reads.clear()
     with caplog.at_level(logging.WARNING):
         got = staging.newest_staged(lake, "mempool", "hashrate_daily", DAY,
-                                    staging.column_max("date_day"))  # fmt: skip
+                                    "date_day")  # fmt: skip
     # through DAY the scan stops at the newest run and never sees it: the windows are what it
     # relies on (each source's request ends on the run's date)
     assert got == pd.Timestamp(DAY - dt.timedelta(days=1))
     assert "every partition is read" not in caplog.text
     reads.clear()
     got = staging.newest_staged(lake, "mempool", "hashrate_daily", odd,
-                                staging.column_max("date_day"))  # fmt: skip
+                                "date_day")  # fmt: skip
     assert got == pd.Timestamp(DAY + dt.timedelta(days=3))
     assert "after its run's window: every partition is read" in caplog.text
     assert len(reads) == 1 + 4  # the odd run, then every older one

@@ -44,7 +44,7 @@ def network_window(lake: Lake, logical_date: dt.date) -> tuple[dt.date, dt.date]
     """Genesis..date on an empty lake; else an overlap window ending on ``logical_date``."""
     newest = staging.newest_staged(
         lake, coinmetrics.SOURCE, coinmetrics.DATASET, logical_date - dt.timedelta(days=1),
-        staging.column_max("date_day"),
+        "date_day",
     )  # fmt: skip
     if newest is None:
         return GENESIS_DATE, logical_date
@@ -247,7 +247,7 @@ def mempool_hashrate_window(lake: Lake, logical_date: dt.date) -> tuple[dt.date 
     OVERLAP_DAYS before the last staged day, as for Coin Metrics."""
     newest = staging.newest_staged(
         lake, mempool.SOURCE, mempool.HASHRATE_DATASET, logical_date - dt.timedelta(days=1),
-        staging.column_max("date_day"),
+        "date_day",
     )  # fmt: skip
     if newest is None:
         return None, logical_date
@@ -340,7 +340,7 @@ def pool_shares_window(lake: Lake, logical_date: dt.date) -> tuple[dt.datetime |
     the whole history) to the end of the logical day (a week counts once it has ended)."""
     newest = staging.newest_staged(
         lake, pools.SOURCE, pools.SHARES_DATASET, logical_date - dt.timedelta(days=1),
-        staging.column_max("week_end_at"), bound=_midnight_after,
+        "week_end_at", bound=_midnight_after,
     )  # fmt: skip
     last = _midnight_after(logical_date)
     if newest is None:

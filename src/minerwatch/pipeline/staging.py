@@ -9,6 +9,7 @@ the same date twice lands no new raw objects and writes the same staged partitio
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ from minerwatch.settings import load as load_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 def context(settings: Settings | None) -> tuple[Settings, Lake]:
@@ -47,16 +50,30 @@ def _utc_naive(value):
     return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
 
 
+def _partition_max(df: pd.DataFrame, column: str, keep):
+    """The newest non-null value of ``column`` in the rows ``keep`` leaves (naive UTC), or None."""
+    import pandas as pd
+
+    if keep is not None:
+        df = keep(df)
+    if column not in df.columns or df.empty:
+        return None
+    values = pd.to_datetime(df[column], errors="coerce").dropna()
+    return None if values.empty else _utc_naive(values.max())
+
+
 def newest_staged(
     lake: Lake,
     source: str,
     dataset: str,
     through: dt.date,
-    value_of: Callable[[pd.DataFrame], Any],
+    column: str,
+    keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     bound: Callable[[dt.date], Any] | None = None,
 ):
-    """The newest value (``value_of`` of a partition: a date or timestamp, or None) over the
-    staged partitions of runs on or before ``through``, reading the newest partitions only.
+    """The newest value of ``column`` (a naive UTC timestamp; of the rows ``keep`` leaves) over
+    the staged partitions of runs on or before ``through``, reading the newest partitions only;
+    None when none holds one.
 
     Each run stages a window that ends on its logical date (Coin Metrics' ``end_time``, mempool's
     buckets clipped to the window, Yahoo's exclusive ``period2`` the day after, FMP's ``to``), so
@@ -67,50 +84,29 @@ def newest_staged(
     read by every run). A partition found past its bound (a source answering beyond what was
     asked) makes the scan read every partition, as before, with a warning: the answer is the
     exact maximum either way."""
-    import logging
-
     bound = bound or (lambda d: d)
     by_date: dict[dt.date, list[str]] = {}
     for part_date, key in lake.staged_partitions(source, dataset):
         if part_date <= through:
             by_date.setdefault(part_date, []).append(key)
-    best = best_ts = None
+    best = None
     exhaustive = False
-    dates = sorted(by_date, reverse=True)
-    for part_date in dates:
-        if not exhaustive and best_ts is not None and _utc_naive(bound(part_date)) <= best_ts:
+    for part_date in sorted(by_date, reverse=True):
+        limit = _utc_naive(bound(part_date))
+        if not exhaustive and best is not None and limit <= best:
             break
         for key in by_date[part_date]:
-            value = value_of(lake.read_parquet(key))
+            value = _partition_max(lake.read_parquet(key), column, keep)
             if value is None:
                 continue
-            ts = _utc_naive(value)
-            if not exhaustive and ts > _utc_naive(bound(part_date)):
-                logging.getLogger(__name__).warning(
+            if not exhaustive and value > limit:
+                log.warning(
                     "staged/%s/%s: %s holds %s, after its run's window: every partition is read",
                     source, dataset, key, value,
                 )  # fmt: skip
                 exhaustive = True
-            if best_ts is None or ts > best_ts:
-                best, best_ts = value, ts
+            best = value if best is None or value > best else best
     return best
-
-
-def column_max(column: str, keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None):
-    """``value_of`` for :func:`newest_staged`: the newest non-null value of ``column`` (of the
-    rows ``keep`` leaves), None for a partition without one."""
-
-    def value_of(df):
-        import pandas as pd
-
-        if keep is not None:
-            df = keep(df)
-        if column not in df.columns or df.empty:
-            return None
-        values = pd.to_datetime(df[column], errors="coerce").dropna()
-        return None if values.empty else values.max()
-
-    return value_of
 
 
 def quarantine_and_fail(
