@@ -64,8 +64,7 @@ def _newest_date(lake: Lake, source: str, dataset: str, day: dt.date, column: st
     from minerwatch.pipeline import staging
 
     if column is None:
-        dates = [d for d, _ in lake.staged_partitions(source, dataset) if d <= day]
-        return max(dates) if dates else None
+        return lake.newest_partition_date(source, dataset, through=day)
 
     def not_btc(df):
         return df[df["ticker"] != "BTC-USD"] if "ticker" in df.columns else df

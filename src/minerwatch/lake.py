@@ -120,6 +120,19 @@ class Lake:
             out.append(rel)
         return sorted(out)
 
+    def folders(self, prefix: str) -> list[str]:
+        """The names of the folders directly below ``prefix``, sorted; [] if nothing is there.
+        One listing of that level only (on S3 a LIST with a delimiter), not of every key below:
+        the partition dates of a dataset are one name each, whatever each partition holds."""
+        try:
+            entries = self.fs.ls(self.path(prefix).rstrip("/"), detail=True)
+        except FileNotFoundError:
+            return []
+        names = (
+            e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e["type"] == "directory"
+        )
+        return sorted(n for n in names if not n.startswith(".tmp-"))
+
     def _put(self, key: str, data: bytes, *, overwrite: bool) -> bool:
         """Write ``data`` at ``key``; return False if it existed and overwrite is off.
 
@@ -266,17 +279,55 @@ class Lake:
         return key
 
     def staged_partitions(
-        self, source: str | None = None, dataset: str | None = None
+        self,
+        source: str | None = None,
+        dataset: str | None = None,
+        dates: list[dt.date] | None = None,
     ) -> list[tuple[dt.date, str]]:
         """(logical_date, key) of every staged partition (of one dataset, or of all), oldest
-        first."""
-        prefix = self.staged_prefix(source, dataset) if source and dataset else "staged"
+        first; with ``dates``, of those logical dates only (a listing of each date's folder
+        instead of the whole dataset: a year of daily runs at 10x is 41,000 price files)."""
+        if dates is not None:
+            if not (source and dataset):
+                raise ValueError("staged_partitions(dates=...) needs the source and dataset")
+            base = self.staged_prefix(source, dataset)
+            prefixes = [f"{base}/{date_part('logical_date', d)}" for d in sorted(set(dates))]
+        else:
+            prefixes = [self.staged_prefix(source, dataset) if source and dataset else "staged"]
         out = []
-        for key in self.list(prefix):
-            m = re.search(r"/logical_date=(\d{4}-\d{2}-\d{2})/(?:[^/]+/)*data\.parquet$", key)
-            if m:
-                out.append((dt.date.fromisoformat(m.group(1)), key))
+        for prefix in prefixes:
+            for key in self.list(prefix):
+                m = re.search(r"/logical_date=(\d{4}-\d{2}-\d{2})/(?:[^/]+/)*data\.parquet$", key)
+                if m:
+                    out.append((dt.date.fromisoformat(m.group(1)), key))
         return sorted(out)
+
+    def partition_dates(self, source: str, dataset: str) -> list[dt.date]:
+        """The logical dates a dataset has a partition folder for, oldest first: one listing of
+        the dataset's folder (a folder whose write did not finish may hold no file yet)."""
+        out = []
+        for name in self.folders(self.staged_prefix(source, dataset)):
+            m = re.fullmatch(r"logical_date=(\d{4}-\d{2}-\d{2})", name)
+            if m:
+                out.append(dt.date.fromisoformat(m.group(1)))
+        return out
+
+    def newest_partition_date(
+        self, source: str, dataset: str, through: dt.date | None = None
+    ) -> dt.date | None:
+        """The newest logical date (on or before ``through``) with a staged partition file,
+        listing the newest date folders only."""
+        dates = [
+            d for d in self.partition_dates(source, dataset) if through is None or d <= through
+        ]
+        for day in reversed(dates):
+            if self.staged_partitions(source, dataset, dates=[day]):
+                return day
+        return None
+
+    def staged_datasets(self) -> list[tuple[str, str]]:
+        """(source, dataset) of every folder under ``staged/`` (two folder listings)."""
+        return [(src, ds) for src in self.folders("staged") for ds in self.folders(f"staged/{src}")]
 
     def read_parquet(self, key: str) -> pd.DataFrame:
         import pandas as pd

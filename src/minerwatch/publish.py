@@ -113,7 +113,9 @@ def audit(logical_date, settings: Settings | None = None) -> dict[str, int]:
     # the warehouse is built from every staged batch of every source: a backfill of an old date
     # (or runs of a backfill in parallel) legitimately holds days up to the newest batch, so
     # "no future dates" is checked against that
-    bound = max([day, *(d for d, _ in lake.staged_partitions())])
+    # (each dataset's date folders: listing every staged file grew with every run)
+    newest = [lake.newest_partition_date(src, ds) for src, ds in lake.staged_datasets()]
+    bound = max([day, *(d for d in newest if d is not None)])
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         frames = {t: con.execute(_select(t)).df() for t in MARTS}

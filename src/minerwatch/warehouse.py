@@ -111,13 +111,17 @@ def staged_datasets(settings: Settings) -> list[str]:
     from minerwatch.lake import Lake
 
     lake = Lake(settings)
-    # one recursive listing (one paginated LIST on S3), then the macro's depth:
-    # staged/<source>/<dataset>/<partition>/<file>.parquet
-    out = set()
-    for key in lake.list("staged"):
-        parts = key.split("/")
-        if len(parts) == 5 and parts[-1].endswith(".parquet"):
-            out.add(f"{parts[1]}/{parts[2]}")
+    # the macro's glob: staged/<source>/<dataset>/<partition>/<file>.parquet, judged on each
+    # dataset's newest partition (every partition of the datasets the macro reads is one such
+    # file) — folder listings, not a listing of every staged file, which grew with every run
+    out = []
+    for source, dataset in lake.staged_datasets():
+        newest = lake.newest_partition_date(source, dataset)
+        if newest is None:
+            continue
+        keys = [key for _, key in lake.staged_partitions(source, dataset, dates=[newest])]
+        if any(len(key.split("/")) == 5 for key in keys):
+            out.append(f"{source}/{dataset}")
     return sorted(out)
 
 

@@ -159,3 +159,10 @@ def test_concurrent_landing_of_the_same_response_lands_it_once(s3_env, seaweedfs
     assert sorted(objects) == sorted([key, key[: -len(".json")] + ".meta.json"])
     assert lakes[0].read_bytes(key) == body
     assert lakes[0].raw_sidecar(key)["url"] in {f"u{i}" for i in range(6)}
+
+
+def test_partition_listings_by_folder_on_s3(s3_env, seaweedfs):
+    # the same answers through a delimiter LIST as through the local filesystem
+    from tests.unit.test_lake import check_partition_listings
+
+    check_partition_listings(Lake(load()))

@@ -1,5 +1,6 @@
 import datetime as dt
 import json
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -177,3 +178,52 @@ def test_s3_create_raises_other_errors(lake):
     fake = _FakeS3([_s3_error("AccessDenied", 403)])
     with pytest.raises(PermissionError):
         _s3_lake(lake, fake).create("raw/a.json", b"x")
+
+
+def _two_datasets(lake):
+    df = pd.DataFrame({"a": [1]})
+    for day in (dt.date(2024, 1, 2), dt.date(2024, 1, 3), dt.date(2024, 1, 5)):
+        lake.write_staged("market", "prices_daily", day, df, {"ticker": "MARA"})
+        lake.write_staged("market", "prices_daily", day, df, {"ticker": "RIOT"})
+    lake.write_staged("coinmetrics", "btc_asset_metrics", dt.date(2024, 1, 4), df)
+
+
+def check_partition_listings(lake):
+    """The folder listings answer what a listing of every staged key answers."""
+    _two_datasets(lake)
+    every = lake.staged_partitions()
+    assert lake.staged_datasets() == [
+        ("coinmetrics", "btc_asset_metrics"),
+        ("market", "prices_daily"),
+    ]
+    assert lake.partition_dates("market", "prices_daily") == [
+        dt.date(2024, 1, 2),
+        dt.date(2024, 1, 3),
+        dt.date(2024, 1, 5),
+    ]
+    assert lake.partition_dates("market", "nothing_here") == []
+    wanted = [dt.date(2024, 1, 5), dt.date(2024, 1, 2)]
+    assert lake.staged_partitions("market", "prices_daily", dates=wanted) == [
+        (d, k) for d, k in every if "prices_daily" in k and d in wanted
+    ]
+    assert lake.newest_partition_date("market", "prices_daily") == dt.date(2024, 1, 5)
+    assert lake.newest_partition_date(
+        "market", "prices_daily", through=dt.date(2024, 1, 4)
+    ) == dt.date(2024, 1, 3)
+    assert lake.newest_partition_date("market", "prices_daily", through=dt.date(2024, 1, 1)) is None
+    with pytest.raises(ValueError, match="source and dataset"):
+        lake.staged_partitions(dates=wanted)
+
+
+def test_partition_listings_by_folder(lake):
+    check_partition_listings(lake)
+
+
+def test_a_date_folder_without_a_file_is_not_a_partition(lake):
+    _two_datasets(lake)
+    # a write that did not finish: the folder is there, no data.parquet (a temp file at most)
+    folder = lake.path("staged/market/prices_daily/logical_date=2024-01-09/ticker=MARA")
+    os.makedirs(folder)
+    open(os.path.join(folder, ".tmp-0123"), "wb").close()
+    assert dt.date(2024, 1, 9) in lake.partition_dates("market", "prices_daily")
+    assert lake.newest_partition_date("market", "prices_daily") == dt.date(2024, 1, 5)
