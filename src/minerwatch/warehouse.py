@@ -125,19 +125,26 @@ def staged_datasets(settings: Settings) -> list[str]:
     return sorted(out)
 
 
-def _views_present(settings: Settings, target: Path) -> bool:
-    """Every view model of the last manifest exists in the warehouse."""
+def _manifest_nodes(target: Path) -> dict[str, Any] | None:
+    """The nodes of the last manifest (None without a readable one): read once per build."""
     import json
 
+    try:
+        return json.loads((target / "manifest.json").read_text())["nodes"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _views_present(settings: Settings, target: Path, nodes: dict[str, Any] | None = None) -> bool:
+    """Every view model of the last manifest exists in the warehouse."""
     import duckdb
 
-    try:
-        manifest = json.loads((target / "manifest.json").read_text())
-    except (OSError, ValueError):
+    nodes = _manifest_nodes(target) if nodes is None else nodes
+    if not nodes:
         return False
     wanted = {
         (n["schema"], n.get("alias") or n["name"])
-        for n in manifest["nodes"].values()
+        for n in nodes.values()
         if n["resource_type"] == "model" and n["config"].get("materialized") == "view"
     }
     if not settings.warehouse.exists():
@@ -155,13 +162,10 @@ def _views_present(settings: Settings, target: Path) -> bool:
     return bool(wanted) and wanted <= have
 
 
-def seed_only_tests(target: Path) -> list[str]:
+def seed_only_tests(target: Path, nodes: dict[str, Any] | None = None) -> list[str]:
     """The names of the data tests whose every parent is a seed, in the last manifest."""
-    import json
-
-    try:
-        nodes = json.loads((target / "manifest.json").read_text())["nodes"]
-    except (OSError, ValueError, KeyError):
+    nodes = _manifest_nodes(target) if nodes is None else nodes
+    if not nodes:
         return []
     seeds = {k for k, n in nodes.items() if n["resource_type"] == "seed"}
     return sorted(
@@ -211,12 +215,9 @@ def build(settings: Settings | None = None, select: str | None = None) -> dict[s
     if state.get("unit_tests_passed") == project:
         args += ["--exclude-resource-type", "unit_test"]
         out["unit_tests"] = "skipped: the project is unchanged since they all passed"
-    kept = (
-        not select
-        and state.get("built") == project
-        and state.get("datasets") == datasets
-        and _views_present(settings, target)
-    )
+    kept = not select and state.get("built") == project and state.get("datasets") == datasets
+    nodes = _manifest_nodes(target) if kept else None  # read once, for the two checks below
+    kept = kept and _views_present(settings, target, nodes)
     if select:
         args += ["--select", select, "--indirect-selection", "cautious"]
     elif kept:
@@ -224,7 +225,7 @@ def build(settings: Settings | None = None, select: str | None = None) -> dict[s
         out["views_and_seeds"] = "kept: the project and the staged datasets are unchanged"
         # a test that reads seeds only judges the project's own files: it passed in the full
         # build this fingerprint was recorded with, and its verdict cannot change until they do
-        seed_tests = seed_only_tests(target)
+        seed_tests = seed_only_tests(target, nodes)
         if seed_tests:
             args += ["--exclude", *seed_tests]
             out["seed_tests"] = f"skipped ({len(seed_tests)}): they read only the unchanged seeds"
