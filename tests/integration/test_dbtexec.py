@@ -50,3 +50,24 @@ def test_a_run_writes_run_results_but_no_manifest(tmp_path):
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     assert sorted(r["status"] for r in results) == ["fail", "pass", "success"]
     assert not (tmp_path / "target" / "manifest.json").exists()
+
+
+def test_the_collector_is_back_on_with_dbts_imports_frozen(tmp_path):
+    # the imports load with the garbage collector off and are frozen out of its scans after:
+    # it must be on again for the run, whatever dbt answers
+    (tmp_path / "project").mkdir()
+    code = (
+        "import gc, sys\n"
+        "from minerwatch import dbtexec\n"
+        "rc = dbtexec.main(['build'])\n"
+        "print(rc, gc.isenabled(), gc.get_freeze_count())\n"
+    )
+    env = {**os.environ, "DBT_TARGET_PATH": str(tmp_path / "target"),
+           "DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path / "project", env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    rc, enabled, frozen = proc.stdout.split()[-3:]
+    assert (rc, enabled) == ("2", "True"), proc.stdout + proc.stderr
+    assert int(frozen) > 50_000  # dbt's classes and generated code
