@@ -128,3 +128,20 @@ def test_a_batch_missing_columns_is_judged_alone(runs):
 def test_batch_names_must_be_unique():
     with pytest.raises(ValueError, match="unique"):
         gx.validate_batches([("MARA", prices("MARA")), ("MARA", prices("MARA"))], SUITE)
+
+
+def test_a_passing_run_records_basic_results_a_failing_one_summary():
+    # the unexpected values' counts and row indexes are computed only when something failed
+    # (a second run with SUMMARY); a passing run still records what it found
+    ok = gx.validate_frame(prices("MARA"), SUITE)
+    assert ok.success
+    found = [r["result"] for r in ok.result["results"]]
+    assert any("observed_value" in r or "unexpected_count" in r for r in found)
+    assert not any("partial_unexpected_counts" in r for r in found)
+    bad = prices("MARA")
+    bad.loc[3, "close"] = -1.0
+    failed = gx.validate_frame(bad, SUITE)
+    assert not failed.success
+    details = [r["result"] for r in failed.result["results"] if not r["success"]]
+    assert details and all("partial_unexpected_index_list" in r for r in details)
+    assert any(3 in r["partial_unexpected_index_list"] for r in details)
