@@ -326,7 +326,8 @@ class Lake:
         return None
 
     def staged_datasets(self) -> list[tuple[str, str]]:
-        """(source, dataset) of every folder under ``staged/`` (two folder listings)."""
+        """(source, dataset) of every folder under ``staged/`` (one folder listing plus one per
+        source)."""
         return [(src, ds) for src in self.folders("staged") for ds in self.folders(f"staged/{src}")]
 
     def read_parquet(self, key: str) -> pd.DataFrame:

@@ -28,9 +28,10 @@ def young_objects_only() -> Iterator[None]:
     them all: with 4.4 million tracked objects the audit's eight GX suites took 2.1 s instead
     of 0.9 s. ``gc.freeze()`` moves the objects alive at the start to the permanent generation
     and ``gc.unfreeze()`` puts them back at the end (both O(1)), so nothing is leaked: garbage
-    among them is collected after the body, as before. Airflow's LocalExecutor freezes its
-    workers' objects before forking them for the same reason: when something froze objects
-    before us, they stay as they are (there is no partial unfreeze) and nothing is done."""
+    among them is collected by the next full collection after the body. Airflow's
+    LocalExecutor freezes its workers' objects before forking them for the same reason: when
+    something froze objects before us, they stay as they are (there is no partial unfreeze)
+    and nothing is done."""
     if gc.get_freeze_count():
         yield
         return

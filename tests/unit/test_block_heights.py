@@ -1,8 +1,9 @@
 """The Coin Metrics gate's block heights from the compacted record (network.BlockHeights): the
 same heights as reading every earlier partition, on the real history across the April 2024
-halving, with one record read per daily run; and every way a record can go stale (a rerun that
-revises an older day, a partition written without its record, an out-of-order backfill, a
-record that does not add up) falls back to the partitions."""
+halving, with one record read per daily run; and the ways a record can go stale (a rerun that
+revises an older day, also one failing after its write, a partition written without its
+record, an out-of-order backfill, a record that does not add up) fall back to the partitions.
+Not covered: a backfill writing a later record while a rerun rewrites an earlier partition."""
 
 import csv
 import datetime as dt
@@ -113,6 +114,7 @@ def _run(lake, day, frame, record=True):
     """What stage_coinmetrics does with the heights around writing its partition."""
     first = frame["date_day"].min()
     heights, keys, reads = network.prior_block_heights(lake, day, first - dt.timedelta(days=1))
+    network.drop_block_heights_from(lake, day)
     key = lake.write_staged(coinmetrics.SOURCE, coinmetrics.DATASET, day, frame)
     if record:
         network.record_block_heights(lake, day, heights.applied(frame), [*keys, key])
@@ -163,6 +165,21 @@ def test_a_partition_without_its_record_is_read_on_top(daily_lake, real_rows):
     _run(daily_lake, day, _frame(real_rows, day), record=False)  # failed after the write
     reads, _ = _agree(daily_lake, day + dt.timedelta(days=1))
     assert reads == 1
+
+
+def test_a_rerun_failing_after_its_write_leaves_no_stale_record(daily_lake, real_rows):
+    # the newest date run again with a revised day, failing between its partition and its
+    # record: the old record of that date (same keys, old rows) must not be used
+    end = START + dt.timedelta(days=10)
+    _, before = _agree(daily_lake, end)
+    rerun = START + dt.timedelta(days=9)
+    oldest = rerun - dt.timedelta(days=network.OVERLAP_DAYS)
+    _run(daily_lake, rerun, _frame(real_rows, rerun, revise={oldest: 5}), record=False)
+    reads, after = _agree(daily_lake, end)
+    assert after.height_through(end - dt.timedelta(days=1)) == (
+        before.height_through(end - dt.timedelta(days=1)) + 5
+    )
+    assert reads == 1  # the record before it, then the rewritten partition
 
 
 def test_a_partition_inserted_before_a_record_voids_it(daily_lake, real_rows):

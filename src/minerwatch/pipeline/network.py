@@ -51,8 +51,9 @@ def prior_network_history(lake: Lake, logical_date: dt.date) -> pd.DataFrame:
 # starts from the newest record instead. Not a dbt source: it steers the next run. A record is
 # used only when it summarises exactly the partitions staged up to its date (a digest of their
 # keys: a partition added before it, e.g. by an out-of-order backfill, or one removed, voids
-# it), a run that rewrites a partition deletes the records after it, and partitions newer than
-# the record are read and applied on top; otherwise every partition is read, as before.
+# it), a run deletes the records of its date and later before it (re)writes its partition, and
+# partitions newer than the record are read and applied on top; otherwise every partition is
+# read, as before.
 HEIGHTS = "block_heights"
 HEIGHTS_TAIL_DAYS = 4 * OVERLAP_DAYS  # a run's window reaches back OVERLAP_DAYS from the newest
 
@@ -192,14 +193,20 @@ def prior_block_heights(
     return BlockHeights.from_history(history), keys, len(parts)
 
 
+def drop_block_heights_from(lake: Lake, logical_date: dt.date) -> None:
+    """Delete the records of ``logical_date`` and later, before its partition is (re)written:
+    they summarise that partition as it was. A run that fails after the write then leaves no
+    record that could pass the key digest with the old rows: the next run starts from an
+    earlier record and reads the new partition on top."""
+    for d, key in lake.staged_partitions(coinmetrics.SOURCE, HEIGHTS):
+        if d >= logical_date:
+            lake.delete(key)
+
+
 def record_block_heights(
     lake: Lake, logical_date: dt.date, heights: BlockHeights, keys: list[str]
 ) -> str:
-    """Write the run's record (``keys``: the partitions it summarises, its own included) and
-    delete the records of later runs: they summarised this partition as it was before."""
-    for d, key in lake.staged_partitions(coinmetrics.SOURCE, HEIGHTS):
-        if d > logical_date:
-            lake.delete(key)
+    """Write the run's record (``keys``: the partitions it summarises, its own included)."""
     return lake.write_staged(
         coinmetrics.SOURCE, HEIGHTS, logical_date, heights.compacted().frame(keys)
     )
@@ -369,6 +376,7 @@ def stage_coinmetrics(logical_date, raw_keys: list[str], settings: Settings | No
     staged["source"] = staged["raw_key"].map(coinmetrics.provider_of).astype("string")
     used = sorted(set(staged["source"]))
     log.info("Coin Metrics batch for %s: %d days from %s", day, len(staged), ", ".join(used))
+    drop_block_heights_from(lake, day)
     key = lake.write_staged(coinmetrics.SOURCE, coinmetrics.DATASET, day, staged)
     after = heights.applied(staged)  # the batch starts after the base: has_day checked it
     record_block_heights(lake, day, after, [*prior_keys, key])
