@@ -312,18 +312,25 @@ class Lake:
                 out.append(dt.date.fromisoformat(m.group(1)))
         return out
 
-    def newest_partition_date(
+    def newest_partition(
         self, source: str, dataset: str, through: dt.date | None = None
-    ) -> dt.date | None:
-        """The newest logical date (on or before ``through``) with a staged partition file,
-        listing the newest date folders only."""
+    ) -> tuple[dt.date, list[str]] | None:
+        """The newest logical date (on or before ``through``) with a staged partition file, and
+        its files' keys, listing the newest date folders only."""
         dates = [
             d for d in self.partition_dates(source, dataset) if through is None or d <= through
         ]
         for day in reversed(dates):
-            if self.staged_partitions(source, dataset, dates=[day]):
-                return day
+            keys = [key for _, key in self.staged_partitions(source, dataset, dates=[day])]
+            if keys:
+                return day, keys
         return None
+
+    def newest_partition_date(
+        self, source: str, dataset: str, through: dt.date | None = None
+    ) -> dt.date | None:
+        newest = self.newest_partition(source, dataset, through)
+        return newest[0] if newest else None
 
     def staged_datasets(self) -> list[tuple[str, str]]:
         """(source, dataset) of every folder under ``staged/`` (one folder listing plus one per

@@ -116,11 +116,8 @@ def staged_datasets(settings: Settings) -> list[str]:
     # file) — folder listings, not a listing of every staged file, which grew with every run
     out = []
     for source, dataset in lake.staged_datasets():
-        newest = lake.newest_partition_date(source, dataset)
-        if newest is None:
-            continue
-        keys = [key for _, key in lake.staged_partitions(source, dataset, dates=[newest])]
-        if any(len(key.split("/")) == 5 for key in keys):
+        newest = lake.newest_partition(source, dataset)
+        if newest and any(len(key.split("/")) == 5 for key in newest[1]):
             out.append(f"{source}/{dataset}")
     return sorted(out)
 

@@ -12,13 +12,14 @@ import json
 import pandas as pd
 import pytest
 
+from minerwatch import protocol
 from minerwatch.lake import Lake
 from minerwatch.pipeline import network
 from minerwatch.settings import load
 from minerwatch.sources import coinmetrics
 
 GENESIS_CSV = "coinmetrics_btc_2009-01-03_2024-05-31.csv"
-HALVING_HEIGHT = 840_000  # the fourth halving, April 2024
+HALVING_HEIGHT = 4 * protocol.HALVING_INTERVAL  # the fourth halving, April 2024
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -115,10 +116,7 @@ class BlockHeights:
 
         days = [self.base_day, *self.counts]
         blocks = [0, *self.counts.values()]
-        heights, total = [self.base_height], self.base_height
-        for n in blocks[1:]:
-            total += n
-            heights.append(total)
+        heights = list(itertools.accumulate(blocks, initial=self.base_height))[1:]
         return pd.DataFrame(
             {
                 "date_day": days,
@@ -212,16 +210,22 @@ def record_block_heights(
     )
 
 
+def _overlap_start(lake: Lake, source: str, dataset: str, logical_date: dt.date) -> dt.date | None:
+    """OVERLAP_DAYS before the day after the newest staged day of runs before ``logical_date``
+    (None on an empty lake): the start of a daily window that refetches recent revisions."""
+    newest = staging.newest_staged(
+        lake, source, dataset, logical_date - dt.timedelta(days=1), "date_day"
+    )
+    if newest is None:
+        return None
+    last = min(as_day(newest) + dt.timedelta(days=1), logical_date)
+    return max(GENESIS_DATE, last - dt.timedelta(days=OVERLAP_DAYS))
+
+
 def network_window(lake: Lake, logical_date: dt.date) -> tuple[dt.date, dt.date]:
     """Genesis..date on an empty lake; else an overlap window ending on ``logical_date``."""
-    newest = staging.newest_staged(
-        lake, coinmetrics.SOURCE, coinmetrics.DATASET, logical_date - dt.timedelta(days=1),
-        "date_day",
-    )  # fmt: skip
-    if newest is None:
-        return GENESIS_DATE, logical_date
-    last = min(as_day(newest) + dt.timedelta(days=1), logical_date)
-    return max(GENESIS_DATE, last - dt.timedelta(days=OVERLAP_DAYS)), logical_date
+    start = _overlap_start(lake, coinmetrics.SOURCE, coinmetrics.DATASET, logical_date)
+    return start or GENESIS_DATE, logical_date
 
 
 def extract_coinmetrics(logical_date, settings: Settings | None = None) -> list[str]:
@@ -423,14 +427,8 @@ def _utc_today() -> dt.date:
 def mempool_hashrate_window(lake: Lake, logical_date: dt.date) -> tuple[dt.date | None, dt.date]:
     """(None, date) on an empty lake — the whole history (period ``all``); else an overlap of
     OVERLAP_DAYS before the last staged day, as for Coin Metrics."""
-    newest = staging.newest_staged(
-        lake, mempool.SOURCE, mempool.HASHRATE_DATASET, logical_date - dt.timedelta(days=1),
-        "date_day",
-    )  # fmt: skip
-    if newest is None:
-        return None, logical_date
-    last = min(as_day(newest) + dt.timedelta(days=1), logical_date)
-    return max(GENESIS_DATE, last - dt.timedelta(days=OVERLAP_DAYS)), logical_date
+    start = _overlap_start(lake, mempool.SOURCE, mempool.HASHRATE_DATASET, logical_date)
+    return start, logical_date
 
 
 def extract_mempool_hashrate(
